@@ -1,0 +1,191 @@
+#include "dsl/report/ModelReport.h"
+
+#include <cstdio>
+#include <map>
+#include <ostream>
+#include <set>
+
+namespace hrmc::dsl {
+
+namespace {
+
+std::string grouped(int64_t n) {
+  std::string s = std::to_string(n < 0 ? -n : n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return (n < 0 ? "-" : "") + s;
+}
+
+std::string sci(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3e", x);
+  return buf;
+}
+
+std::string modulePathOf(const std::string& weightName) {
+  size_t last = weightName.rfind('.');
+  std::string mod = last == std::string::npos ? "(model)" : weightName.substr(0, last);
+  size_t first = mod.find('.');
+  if (first != std::string::npos) {
+    size_t second = mod.find('.', first + 1);
+    if (second != std::string::npos) mod = mod.substr(0, second);
+  }
+  return mod;
+}
+
+// The weight a Linear/MatMul/Embedding reads directly, or -1.
+int weightInput(const ModelGraph& g, const Node& n) {
+  int idx = n.op == OpKind::Embedding ? 0 : 1;
+  if (static_cast<int>(n.inputs.size()) <= idx) return -1;
+  int in = n.inputs[idx];
+  return g.nodes[in].op == OpKind::Weight ? in : -1;
+}
+
+}  // namespace
+
+ModelStats computeStats(const ModelGraph& g) {
+  ModelStats s;
+  std::set<int> embeddingNodes;
+  for (const Node& n : g.nodes) {
+    if (n.op == OpKind::Embedding)
+      if (int w = weightInput(g, n); w >= 0) embeddingNodes.insert(w);
+  }
+  // The output head: the weight of the linear that produces the model's result.
+  if (g.output >= 0) {
+    const Node& out = g.nodes[g.output];
+    if (out.op == OpKind::Linear || out.op == OpKind::MatMul)
+      if (int w = weightInput(g, out); w >= 0) embeddingNodes.insert(w);
+  }
+  std::map<std::string, size_t> rowOf;
+  for (const Weight& w : g.weights) {
+    const int64_t numel = w.type.numelWithoutT();
+    if (!w.trainable) {
+      s.buffers.push_back(&w);
+      continue;
+    }
+    s.totalParams += numel;
+    if (embeddingNodes.count(w.node)) s.embeddingParams += numel;
+    std::string mod = modulePathOf(w.name);
+    auto [it, fresh] = rowOf.emplace(mod, s.modules.size());
+    if (fresh) s.modules.push_back({mod, 0});
+    s.modules[it->second].params += numel;
+  }
+  return s;
+}
+
+double trainFlopsPerToken(const ModelGraph& g, int K) {
+  const std::vector<bool> grad = g.stepsWithGrad(K);
+  double flops = 0;
+  for (const Node& n : g.nodes) {
+    if (n.op != OpKind::Linear && n.op != OpKind::MatMul) continue;
+    int w = weightInput(g, n);
+    if (w < 0) continue;
+    const double numel = static_cast<double>(g.nodes[w].type.numelWithoutT());
+    flops += 2 * numel;
+    if (n.step < 0 || grad[n.step]) flops += 4 * numel;
+  }
+  return flops;
+}
+
+double forwardFlopsPerToken(const ModelGraph& g) {
+  double flops = 0;
+  for (const Node& n : g.nodes)
+    if (n.op == OpKind::Linear || n.op == OpKind::MatMul)
+      if (int w = weightInput(g, n); w >= 0) flops += 2.0 * static_cast<double>(g.nodes[w].type.numelWithoutT());
+  return flops;
+}
+
+std::vector<int> creditWindowRange(const ModelGraph& g) {
+  std::vector<int> ks;
+  if (g.credit.declared) {
+    for (int k = g.credit.minSteps; k <= g.credit.maxSteps; ++k) ks.push_back(k);
+  } else {
+    ks.push_back(static_cast<int>(g.steps.size()));
+  }
+  return ks;
+}
+
+void printCheckReport(std::ostream& os, const FrontendResult& fe) {
+  const ModelGraph& g = *fe.graph;
+  const ModelStats st = computeStats(g);
+  os << "model " << g.name << " (" << fe.sources.path(g.loc.file) << ")";
+  if (!fe.preset.empty()) os << ", preset " << fe.preset;
+  os << "\n\nconfig\n";
+  size_t w = 0;
+  for (const ConfigValue& c : fe.config) w = std::max(w, c.name.size());
+  for (const ConfigValue& c : fe.config) {
+    std::string v = c.text;
+    os << "  " << c.name << std::string(w - c.name.size(), ' ') << " = " << v
+       << std::string(v.size() < 12 ? 12 - v.size() : 1, ' ') << c.source << "\n";
+  }
+
+  os << "\nparameters\n";
+  size_t pw = 14;
+  for (const ModuleParams& m : st.modules) pw = std::max(pw, m.path.size());
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "  %-*s %15s %7s\n", static_cast<int>(pw), "module", "parameters", "share");
+  os << buf;
+  for (const ModuleParams& m : st.modules) {
+    std::snprintf(buf, sizeof buf, "  %-*s %15s %6.1f%%\n", static_cast<int>(pw), m.path.c_str(), grouped(m.params).c_str(),
+                  st.totalParams ? 100.0 * static_cast<double>(m.params) / static_cast<double>(st.totalParams) : 0.0);
+    os << buf;
+  }
+  std::snprintf(buf, sizeof buf, "  %-*s %15s\n", static_cast<int>(pw), "total", grouped(st.totalParams).c_str());
+  os << buf;
+  std::snprintf(buf, sizeof buf, "  %-*s %15s\n", static_cast<int>(pw), "non-embedding", grouped(st.nonEmbeddingParams()).c_str());
+  os << buf;
+  for (const Weight* b : st.buffers) os << "  buffer " << b->name << " " << b->type.str() << " (not trained)\n";
+
+  const int nSlow = g.countSteps(Level::Slow), nFast = g.countSteps(Level::Fast);
+  const std::vector<int> ks = creditWindowRange(g);
+  os << "\nrecurrence: ";
+  if (g.steps.empty()) {
+    os << "none (a feed-forward model; every layer carries gradient)\n";
+  } else {
+    os << g.steps.size() << " steps, " << nSlow << " slow (H) and " << nFast << " fast (L); ";
+    if (g.credit.declared) {
+      os << "credit window K = " << g.credit.minSteps << ".." << g.credit.maxSteps << " over the first "
+         << g.credit.warmupRatio * 100 << "% of steps, H-first split\n";
+    } else {
+      os << "no credit window: every step carries gradient\n";
+    }
+    std::snprintf(buf, sizeof buf, "  %-5s %-6s %-6s %-8s %-18s", "step", "level", "cycle", "updates", "via");
+    os << buf;
+    for (int k : ks) os << " K=" << k;
+    os << "\n";
+    std::vector<std::vector<bool>> grads;
+    for (int k : ks) grads.push_back(g.stepsWithGrad(k));
+    for (size_t i = 0; i < g.steps.size(); ++i) {
+      const Step& s = g.steps[i];
+      std::string level = std::string(s.level == Level::Slow ? "H" : "L") + std::to_string(s.levelIndex);
+      std::string cycle = s.slowCycle >= 0 ? "H" + std::to_string(s.slowCycle) : "-";
+      if (s.fastIter >= 0) cycle += ".L" + std::to_string(s.fastIter);
+      std::snprintf(buf, sizeof buf, "  %-5zu %-6s %-6s %-8s %-18s", i + 1, level.c_str(), cycle.c_str(), s.state.c_str(),
+                    s.callee.empty() ? "-" : s.callee.c_str());
+      os << buf;
+      for (size_t k = 0; k < ks.size(); ++k) {
+        std::string cell = grads[k][i] ? "grad" : "-";
+        os << " " << cell << std::string(3 + std::to_string(ks[k]).size() - cell.size() + (cell.size() > 3 ? 1 : 0) - 1, ' ');
+      }
+      os << "\n";
+    }
+    for (int k : ks) {
+      const std::vector<bool> live = g.nodesWithGrad(k);
+      std::string frozen;
+      for (const Weight& wt : g.weights)
+        if (wt.trainable && !live[wt.node]) frozen += (frozen.empty() ? "" : ", ") + wt.name;
+      if (!frozen.empty())
+        os << "  at K=" << k << " no gradient reaches: " << frozen << " (HRM-TEXT.md §2)\n";
+    }
+  }
+
+  os << "\nFLOPs per token (linear layers, HRM-TEXT.md §9; attention excluded)\n";
+  os << "  forward        " << sci(forwardFlopsPerToken(g)) << "\n";
+  for (int k : ks) {
+    std::snprintf(buf, sizeof buf, "  train K=%-5d  %s\n", k, sci(trainFlopsPerToken(g, k)).c_str());
+    os << buf;
+  }
+  os << "\nobjective " << (g.objective == Objective::ResponseOnly ? "response_only" : "all_tokens") << ", attention mask "
+     << spell(g.mask) << ", " << g.nodes.size() << " operations after unrolling\n";
+}
+
+}  // namespace hrmc::dsl

@@ -1,0 +1,203 @@
+// Statements: bindings, state, returns, compile-time `if`, and the slow/fast recurrence loops.
+#include "dsl/sema/Elaborator.h"
+
+namespace hrmc::dsl {
+
+void Elaborator::execBlock(const ast::Block& b) {
+  Scope inner;
+  inner.parent = ctx_.scope;
+  Scope* saved = ctx_.scope;
+  ctx_.scope = &inner;
+  for (size_t i = 0; i < b.stmts.size(); ++i) {
+    if (i > 0 && b.stmts[i - 1]->kind == ast::StmtKind::Return) {
+      error(b.stmts[i]->loc, "unreachable statement after 'return'");
+      break;
+    }
+    if (frames_.back().returned) break;  // a compile-time branch returned
+    exec(*b.stmts[i]);
+  }
+  ctx_.scope = saved;
+}
+
+Value Elaborator::coerceToType(const Value& v, const TensorType& want, Loc loc, const std::string& what) {
+  Value t = v;
+  if (t.isScalarNumber()) t = constant(t.number(), loc);
+  if (!expectTensor(t, loc, what)) return Value::error();
+  const TensorType& got = typeOf(t);
+  if (got.dims == want.dims) return t;
+  // A declared type may broadcast the value (a [hidden] state start broadcast over [T, hidden]).
+  bool ok = got.dims.size() <= want.dims.size();
+  for (size_t i = 0; ok && i < got.dims.size(); ++i) {
+    int64_t g = got.dims[got.dims.size() - 1 - i], w = want.dims[want.dims.size() - 1 - i];
+    ok = g == w || g == 1;
+  }
+  if (!ok) {
+    error(loc, what + " has type " + got.str() + ", which does not fit the declared " + want.str());
+    return Value::error();
+  }
+  return broadcastTo(t, want, loc);
+}
+
+void Elaborator::exec(const ast::Stmt& s) {
+  switch (s.kind) {
+    case ast::StmtKind::State: {
+      if (!loops_.empty()) {
+        error(s.loc, "state '" + s.names[0] + "' must be declared before the recurrence loops",
+              "move `state " + s.names[0] + " = ...;` above the slow/fast loop");
+        return;
+      }
+      if (findVar(s.names[0])) {
+        error(s.nameLocs[0], "'" + s.names[0] + "' is already declared");
+        return;
+      }
+      Value v = eval(*s.value);
+      if (!v.isError() && s.type) {
+        if (auto t = evalTensorType(*s.type)) v = coerceToType(v, *t, s.value->loc, "the start of state '" + s.names[0] + "'");
+      } else if (!v.isError()) {
+        if (!expectTensor(v, s.value->loc, "a state")) v = Value::error();
+      }
+      ctx_.scope->vars[s.names[0]] = Var{v, true, static_cast<int>(loops_.size()), s.nameLocs[0]};
+      return;
+    }
+    case ast::StmtKind::Assign: execAssign(s); return;
+    case ast::StmtKind::Destructure: {
+      Value v = eval(*s.value);
+      if (v.isError()) {
+        for (const std::string& n : s.names) ctx_.scope->vars[n] = Var{Value::error(), false, static_cast<int>(loops_.size()), s.loc};
+        return;
+      }
+      if (v.kind != Value::Kind::Tuple || v.elems.size() != s.names.size()) {
+        error(s.value->loc, "cannot unpack " + (v.kind == Value::Kind::Tuple ? std::to_string(v.elems.size()) + " values" : describeKind(v.kind)) +
+                                " into " + std::to_string(s.names.size()) + " names");
+        v = Value::error();
+      }
+      for (size_t i = 0; i < s.names.size(); ++i) {
+        if (Var* existing = findVar(s.names[i]); existing && existing->isState) {
+          error(s.nameLocs[i], "state '" + s.names[i] + "' is updated by a plain assignment only",
+                "write `" + s.names[i] + " = ...;`");
+          continue;
+        }
+        ctx_.scope->vars[s.names[i]] =
+            Var{v.isError() ? v : v.elems[i], false, static_cast<int>(loops_.size()), s.nameLocs[i]};
+      }
+      return;
+    }
+    case ast::StmtKind::Return: {
+      if (!loops_.empty()) {
+        error(s.loc, "'return' inside a recurrence loop", "return after the loops end");
+        return;
+      }
+      Value v = eval(*s.value);  // may push frames: take the reference afterwards
+      frames_.back().result = std::move(v);
+      frames_.back().returned = true;
+      return;
+    }
+    case ast::StmtKind::Slow:
+    case ast::StmtKind::Fast: execLoop(s); return;
+    case ast::StmtKind::If: {
+      Value c = eval(*s.value);
+      if (c.isError()) return;
+      if (c.kind != Value::Kind::Bool) {
+        error(s.value->loc, "an 'if' condition must be a compile-time bool, but it is " + describeKind(c.kind),
+              c.kind == Value::Kind::Tensor ? "branches are chosen at compile time from config values" : "");
+        return;
+      }
+      if (c.b) {
+        execBlock(s.body);
+      } else if (s.elseBody) {
+        execBlock(*s.elseBody);
+      }
+      return;
+    }
+  }
+}
+
+void Elaborator::execAssign(const ast::Stmt& s) {
+  const std::string& name = s.names[0];
+  Var* var = findVar(name);
+  if (var && !var->isState && static_cast<int>(loops_.size()) > var->loopDepth) {
+    error(s.nameLocs[0], "'" + name + "' is assigned inside a loop but is not recurrent state",
+          "declare it before the loop with `state " + name + " = ...;`");
+    return;
+  }
+  const bool isStep = var && var->isState;
+  const int savedStep = currentStep_;
+  const size_t savedDepth = stepFrameDepth_;
+  if (isStep) {
+    Step st;
+    const bool fast = !loops_.empty() && loops_.back() == LoopKind::Fast;
+    st.level = fast ? Level::Fast : Level::Slow;
+    st.levelIndex = fast ? fastSteps_++ : slowSteps_++;
+    for (size_t i = 0; i < loops_.size(); ++i)
+      (loops_[i] == LoopKind::Slow ? st.slowCycle : st.fastIter) = loopIters_[i];
+    st.state = name;
+    st.loc = s.loc;
+    graph_.steps.push_back(st);
+    currentStep_ = static_cast<int>(graph_.steps.size() - 1);
+    stepFrameDepth_ = frames_.size();
+  }
+  Value v = eval(*s.value);
+  currentStep_ = savedStep;
+  stepFrameDepth_ = savedDepth;
+  if (!v.isError() && s.type) {
+    if (auto t = evalTensorType(*s.type)) v = coerceToType(v, *t, s.value->loc, "'" + name + "'");
+  }
+  if (isStep && !v.isError() && !var->value.isError()) {
+    if (!expectTensor(v, s.value->loc, "the new value of state '" + name + "'")) return;
+    const TensorType& before = typeOf(var->value);
+    const TensorType& after = typeOf(v);
+    if (before.dims != after.dims) {
+      Diagnostic& d = error(s.value->loc, "state '" + name + "' changes type from " + before.str() + " to " + after.str(),
+                            "a recurrent state keeps its shape across steps");
+      d.notes.push_back({var->loc, "'" + name + "' is declared here"});
+      return;
+    }
+  }
+  if (var) {
+    var->value = v;
+  } else {
+    ctx_.scope->vars[name] = Var{v, false, static_cast<int>(loops_.size()), s.nameLocs[0]};
+  }
+}
+
+void Elaborator::execLoop(const ast::Stmt& s) {
+  const bool slow = s.kind == ast::StmtKind::Slow;
+  const char* kw = slow ? "slow" : "fast";
+  if (!loops_.empty()) {
+    if (slow) {
+      error(s.loc, "a slow loop must be the outermost recurrence loop",
+            "the recurrence is one slow (H) loop containing fast (L) loops");
+      return;
+    }
+    if (loops_.back() == LoopKind::Fast) {
+      error(s.loc, "fast loops cannot be nested", "put the fast loop directly inside the slow loop");
+      return;
+    }
+  }
+  Value n = eval(*s.value);
+  int64_t count = 0;
+  if (n.isError()) return;
+  if (n.kind != Value::Kind::Int) {
+    error(s.value->loc, std::string("the ") + kw + " loop count must be a compile-time int, but it is " + describeKind(n.kind),
+          "loop counts come from the config (e.g. h_cycles)");
+    return;
+  }
+  count = n.i;
+  if (count < 0 || count > ElabLimits::kMaxLoopCount) {
+    error(s.value->loc, std::string("the ") + kw + " loop count is " + std::to_string(count) +
+                            "; it must be between 0 and " + std::to_string(ElabLimits::kMaxLoopCount));
+    return;
+  }
+  loops_.push_back(slow ? LoopKind::Slow : LoopKind::Fast);
+  loopIters_.push_back(0);
+  for (int64_t i = 0; i < count && !frames_.back().returned; ++i) {
+    loopIters_.back() = static_cast<int>(i);
+    size_t errorsBefore = diags_.errorCount();
+    execBlock(s.body);
+    if (diags_.errorCount() > errorsBefore) break;  // the same error would repeat every iteration
+  }
+  loops_.pop_back();
+  loopIters_.pop_back();
+}
+
+}  // namespace hrmc::dsl

@@ -1,0 +1,116 @@
+#include "dsl/sema/ModelGraph.h"
+
+#include <algorithm>
+
+namespace hrmc::dsl {
+
+const char* spell(DType t) {
+  switch (t) {
+    case DType::F32: return "f32";
+    case DType::BF16: return "bf16";
+    case DType::I32: return "i32";
+  }
+  return "?";
+}
+
+const char* spell(MaskKind m) {
+  switch (m) {
+    case MaskKind::PrefixLM: return "prefixlm";
+    case MaskKind::Causal: return "causal";
+    case MaskKind::Full: return "full";
+  }
+  return "?";
+}
+
+const char* spell(OpKind k) {
+  switch (k) {
+    case OpKind::Input: return "input";
+    case OpKind::Weight: return "weight";
+    case OpKind::Constant: return "constant";
+    case OpKind::Embedding: return "embedding";
+    case OpKind::Linear: return "linear";
+    case OpKind::MatMul: return "matmul";
+    case OpKind::Add: return "add";
+    case OpKind::Sub: return "sub";
+    case OpKind::Mul: return "mul";
+    case OpKind::Div: return "div";
+    case OpKind::Neg: return "neg";
+    case OpKind::Sigmoid: return "sigmoid";
+    case OpKind::Silu: return "silu";
+    case OpKind::Exp: return "exp";
+    case OpKind::Tanh: return "tanh";
+    case OpKind::Sqrt: return "sqrt";
+    case OpKind::RmsNorm: return "rms_norm";
+    case OpKind::Rope: return "rope";
+    case OpKind::Attention: return "attention";
+    case OpKind::Softmax: return "softmax";
+    case OpKind::Sum: return "sum";
+    case OpKind::Mean: return "mean";
+    case OpKind::Max: return "max";
+    case OpKind::Reshape: return "reshape";
+    case OpKind::Slice: return "slice";
+    case OpKind::Concat: return "concat";
+    case OpKind::Broadcast: return "broadcast";
+    case OpKind::CrossEntropy: return "cross_entropy";
+    case OpKind::StopGradient: return "stop_gradient";
+  }
+  return "?";
+}
+
+int64_t TensorType::numelWithoutT() const {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    if (d != kDimT) n *= d;
+  return n;
+}
+
+std::string TensorType::str() const {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i) s += ", ";
+    std::string name = i < names.size() ? names[i] : "";
+    if (dims[i] == kDimT) {
+      s += "T";
+    } else if (!name.empty() && name != std::to_string(dims[i])) {
+      s += name + "=" + std::to_string(dims[i]);
+    } else {
+      s += std::to_string(dims[i]);
+    }
+  }
+  return s + "] " + spell(dtype);
+}
+
+int ModelGraph::countSteps(Level l) const {
+  return static_cast<int>(std::count_if(steps.begin(), steps.end(), [&](const Step& s) { return s.level == l; }));
+}
+
+std::vector<bool> ModelGraph::stepsWithGrad(int K) const {
+  std::vector<bool> grad(steps.size(), true);
+  if (!credit.declared) return grad;
+  const int numSlow = countSteps(Level::Slow);
+  const int numFast = countSteps(Level::Fast);
+  // H-first split (HRM-TEXT.md §2): H_bp = min(Hc, K-1) keeps at least one L step when there are any.
+  const int slowBp = numFast > 0 ? std::min(numSlow, K - 1) : std::min(numSlow, K);
+  const int fastBp = K - slowBp;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    grad[i] = s.level == Level::Slow ? s.levelIndex >= numSlow - slowBp : s.levelIndex >= numFast - fastBp;
+  }
+  return grad;
+}
+
+std::vector<bool> ModelGraph::nodesWithGrad(int K) const {
+  const std::vector<bool> stepGrad = stepsWithGrad(K);
+  std::vector<bool> live(nodes.size(), false);
+  if (output < 0) return live;
+  live[output] = true;
+  for (size_t i = nodes.size(); i-- > 0;) {
+    const Node& n = nodes[i];
+    if (!live[i] || n.op == OpKind::StopGradient) continue;
+    if (n.step >= 0 && !stepGrad[n.step]) continue;
+    for (int in : n.inputs) live[in] = true;
+  }
+  return live;
+}
+
+}  // namespace hrmc::dsl

@@ -1,0 +1,114 @@
+#pragma once
+// The front end's output: a model elaborated for one resolved configuration. Modules are instantiated
+// (weights have their reference names), functions inlined, stacks and the slow/fast recurrence
+// unrolled; every primitive operation is one Node with a static type (T, the packed-token count, is
+// the only symbolic dimension), a source location and the recurrent step it belongs to.
+// compiler/ lowers this 1:1 into the `hrm` dialect; dsl/ knows nothing of MLIR.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dsl/source/SourceManager.h"
+
+namespace hrmc::dsl {
+
+enum class DType { F32, BF16, I32 };
+const char* spell(DType t);
+
+constexpr int64_t kDimT = -1;  // the packed-token dimension
+
+struct TensorType {
+  DType dtype = DType::F32;
+  std::vector<int64_t> dims;
+  std::vector<std::string> names;  // the name each dimension was written with ("hidden"), or ""
+  int64_t numelWithoutT() const;
+  bool sameShape(const TensorType& o) const { return dims == o.dims; }
+  std::string str() const;  // "[T, hidden=128] f32"
+};
+
+enum class MaskKind { PrefixLM, Causal, Full };
+const char* spell(MaskKind m);
+
+enum class OpKind {
+  Input, Weight, Constant,
+  Embedding, Linear, MatMul,
+  Add, Sub, Mul, Div, Neg,
+  Sigmoid, Silu, Exp, Tanh, Sqrt,
+  RmsNorm, Rope, Attention, Softmax,
+  Sum, Mean, Max,
+  Reshape, Slice, Concat, Broadcast,
+  CrossEntropy, StopGradient,
+};
+const char* spell(OpKind k);
+
+struct Node {
+  OpKind op;
+  std::vector<int> inputs;
+  TensorType type;
+  Loc loc;
+  int step = -1;          // index into ModelGraph::steps, or -1 outside any recurrent step
+  std::string name;       // Input/Weight: its name
+  int64_t axis = 0;       // Slice/Concat/Softmax/Sum/Mean/Max: the axis (non-negative)
+  int64_t offset = 0;     // Slice: first index along axis
+  double scalar = 0;      // Constant value; RmsNorm eps; Rope theta
+  MaskKind mask = MaskKind::PrefixLM;  // Attention
+  bool magicnorm = false; // RmsNorm at a recurrent module's exit
+};
+
+enum class InitKind { TruncNormal, Zeros, Ones };
+
+struct Weight {
+  std::string name;       // reference state_dict name, e.g. model.H_level.core.layers.0.attn.o_proj.weight
+  TensorType type;
+  bool trainable = true;  // false for buffers (zL_init)
+  InitKind init = InitKind::TruncNormal;
+  double stddev = 0;
+  Loc loc;
+  int node = -1;
+};
+
+enum class Level { Slow, Fast };  // H steps and L steps
+
+struct Step {
+  Level level;
+  int levelIndex;      // H index i (slow) or L index k (fast), counted over the whole recurrence
+  int slowCycle = -1;  // enclosing slow-loop iteration, -1 outside
+  int fastIter = -1;   // enclosing fast-loop iteration, -1 outside
+  std::string state;   // the state variable it updates
+  std::string callee;  // module path when the update is a direct module call
+  Loc loc;
+};
+
+// Warm-up deep credit assignment (HRM-TEXT.md §2): K = bp_steps ramps min→max over the first
+// warmup fraction of training; the H-first split picks which steps run with gradient.
+struct CreditWindow {
+  bool declared = false;  // without a declaration every step carries gradient (full BPTT)
+  int minSteps = 0;
+  int maxSteps = 0;
+  double warmupRatio = 0;
+  Loc loc;
+};
+
+enum class Objective { ResponseOnly, AllTokens };
+
+struct ModelGraph {
+  std::string name;
+  Loc loc;
+  std::vector<Node> nodes;
+  std::vector<Weight> weights;
+  std::vector<int> inputs;  // node ids of the entry point's inputs (tokens)
+  int output = -1;          // node id of forward's result (logits)
+  std::vector<Step> steps;
+  CreditWindow credit;
+  Objective objective = Objective::ResponseOnly;
+  MaskKind mask = MaskKind::PrefixLM;
+
+  // Which steps run with gradient at credit window K (all of them when no window is declared).
+  std::vector<bool> stepsWithGrad(int K) const;
+  // Which nodes gradient reaches from the output at K: backwards through nodes of gradient-carrying
+  // steps (and non-recurrent nodes), stopped by stop_gradient. A weight not reached gets no gradient.
+  std::vector<bool> nodesWithGrad(int K) const;
+  int countSteps(Level l) const;
+};
+
+}  // namespace hrmc::dsl

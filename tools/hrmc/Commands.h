@@ -1,0 +1,33 @@
+#pragma once
+// The subcommands of `hrmc`. Each registers its options on a CLI11 subcommand and runs it.
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "dsl/sema/Sema.h"
+
+namespace hrmc::cli {
+
+// Exit codes (documented in `hrmc --help` and the README).
+enum ExitCode { kOk = 0, kCompileError = 1, kUsageError = 2, kIoError = 3 };
+
+// Options every command that compiles a model shares: FILE, --preset, --set, --stdlib.
+struct ModelOptions {
+  std::string file;
+  std::string preset;
+  std::vector<std::string> sets;
+  std::string stdlib;
+  void add(CLI::App& cmd);
+  // Parses --set k=v; on a malformed one prints an error and returns false.
+  bool toFrontend(dsl::FrontendOptions& out) const;
+};
+
+// Runs the front end and prints its diagnostics to stderr. Null result means usage error.
+std::unique_ptr<dsl::FrontendResult> compileModel(const ModelOptions& opts);
+bool useColor();
+
+void addCheckCommand(CLI::App& app, int& exitCode);
+void addCompileCommand(CLI::App& app, int& exitCode);
+
+}  // namespace hrmc::cli
