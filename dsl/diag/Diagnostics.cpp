@@ -82,7 +82,10 @@ void DiagEngine::renderLocated(std::ostream& os, Severity s, Loc loc, const std:
   // Tabs are kept so the caret lines up with what the user's terminal shows.
   os << "  " << line << "\n  ";
   size_t caretByte = byteOfColumn(line, loc.col);
-  for (size_t i = 0; i < caretByte && i < line.size(); ++i) os << (line[i] == '\t' ? '\t' : ' ');
+  for (size_t i = 0; i < caretByte && i < line.size(); ++i) {
+    if ((static_cast<unsigned char>(line[i]) >> 6) == 0x2) continue;  // one column per code point
+    os << (line[i] == '\t' ? '\t' : ' ');
+  }
   os << (color ? "\033[1;32m" : "") << "^";
   uint32_t lineCols = 0;
   for (size_t i = caretByte; i < line.size(); ++i)

@@ -142,15 +142,21 @@ void printCheckReport(std::ostream& os, const FrontendResult& fe) {
     os << "none (a feed-forward model; every layer carries gradient)\n";
   } else {
     os << g.steps.size() << " steps, " << nSlow << " slow (H) and " << nFast << " fast (L); ";
-    if (g.credit.declared) {
+    if (g.credit.declared && g.credit.minSteps == g.credit.maxSteps) {
+      os << "fixed credit window K = " << g.credit.minSteps << ", H-first split\n";
+    } else if (g.credit.declared) {
       os << "credit window K = " << g.credit.minSteps << ".." << g.credit.maxSteps << " over the first "
-         << g.credit.warmupRatio * 100 << "% of steps, H-first split\n";
+         << g.credit.warmupRatio * 100 << "% of training steps, H-first split\n";
     } else {
       os << "no credit window: every step carries gradient\n";
     }
     std::snprintf(buf, sizeof buf, "  %-5s %-6s %-6s %-8s %-18s", "step", "level", "cycle", "updates", "via");
     os << buf;
-    for (int k : ks) os << " K=" << k;
+    auto cellWidth = [](int k) { return std::max<int>(4, 2 + static_cast<int>(std::to_string(k).size())); };
+    for (int k : ks) {
+      std::snprintf(buf, sizeof buf, " %-*s", cellWidth(k), ("K=" + std::to_string(k)).c_str());
+      os << buf;
+    }
     os << "\n";
     std::vector<std::vector<bool>> grads;
     for (int k : ks) grads.push_back(g.stepsWithGrad(k));
@@ -163,8 +169,8 @@ void printCheckReport(std::ostream& os, const FrontendResult& fe) {
                     s.callee.empty() ? "-" : s.callee.c_str());
       os << buf;
       for (size_t k = 0; k < ks.size(); ++k) {
-        std::string cell = grads[k][i] ? "grad" : "-";
-        os << " " << cell << std::string(3 + std::to_string(ks[k]).size() - cell.size() + (cell.size() > 3 ? 1 : 0) - 1, ' ');
+        std::snprintf(buf, sizeof buf, " %-*s", cellWidth(ks[k]), grads[k][i] ? "grad" : "-");
+        os << buf;
       }
       os << "\n";
     }
@@ -180,9 +186,13 @@ void printCheckReport(std::ostream& os, const FrontendResult& fe) {
 
   os << "\nFLOPs per token (linear layers, HRM-TEXT.md §9; attention excluded)\n";
   os << "  forward        " << sci(forwardFlopsPerToken(g)) << "\n";
-  for (int k : ks) {
-    std::snprintf(buf, sizeof buf, "  train K=%-5d  %s\n", k, sci(trainFlopsPerToken(g, k)).c_str());
-    os << buf;
+  if (g.steps.empty()) {
+    os << "  train          " << sci(trainFlopsPerToken(g, 0)) << "\n";
+  } else {
+    for (int k : ks) {
+      std::snprintf(buf, sizeof buf, "  train K=%-5d  %s\n", k, sci(trainFlopsPerToken(g, k)).c_str());
+      os << buf;
+    }
   }
   os << "\nobjective " << (g.objective == Objective::ResponseOnly ? "response_only" : "all_tokens") << ", attention mask "
      << spell(g.mask) << ", " << g.nodes.size() << " operations after unrolling\n";

@@ -136,7 +136,7 @@ std::vector<ConfigValue> Elaborator::resolveConfig(const std::string& presetName
       std::string err = parseOverride(over->value, e.type, enumType, v);
       if (!err.empty()) {
         error(Loc{}, "--set " + e.name + "=" + over->value + ": " + err,
-              "'" + e.name + "' is " + (enumType ? "an enum " + e.type : "a " + e.type) + " (declared at " +
+              "'" + e.name + "' is " + (enumType ? "an enum " + e.type : e.type == "int" ? "an int" : "a " + e.type) + " (declared at " +
                   prog_.sources().path(file.fileId) + ":" + std::to_string(e.loc.line) + ")");
         continue;
       }
@@ -144,6 +144,13 @@ std::vector<ConfigValue> Elaborator::resolveConfig(const std::string& presetName
     } else if (fromPreset) {
       v = eval(*fromPreset->value);
       source = "preset " + preset->name;
+    } else if (enumType && e.value->kind == ast::ExprKind::Name && enumType->indexOf(e.value->text) < 0 &&
+               !config_.count(e.value->text)) {
+      std::string values;
+      for (const std::string& x : enumType->values) values += (values.empty() ? "" : ", ") + x;
+      error(e.value->loc, "'" + e.value->text + "' is not a value of " + e.type + didYouMean(e.value->text, enumType->values),
+            e.type + " values: " + values);
+      continue;
     } else {
       v = eval(*e.value);
     }

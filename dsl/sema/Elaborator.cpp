@@ -98,12 +98,12 @@ std::optional<DType> Elaborator::dtypeOf(const std::string& name, Loc loc) {
   return std::nullopt;
 }
 
-std::optional<TensorType> Elaborator::evalTensorType(const ast::TensorType& t) {
+std::optional<TensorType> Elaborator::evalTensorType(const ast::TensorType& t, bool bindDims) {
   TensorType out;
   bool ok = true;
   for (const ast::ExprPtr& d : t.dims) {
     // In a parameter type, an unknown bare name binds a dimension variable (`x: [T, d]`).
-    if (ctx_.dimVars && d->kind == ast::ExprKind::Name) {
+    if (bindDims && ctx_.dimVars && d->kind == ast::ExprKind::Name) {
       Value known;
       bool bound = findVar(d->text) || ctx_.dimVars->count(d->text) ||
                    (ctx_.self && ctx_.self->env.count(d->text)) || lookupConfig(d->text, known) || d->text == "T";
@@ -672,7 +672,6 @@ Value Elaborator::callFunction(const ast::FnDecl& fn, const FileScope* file, Mod
     } else {
       result = fr.result;
       if (fn.result && !result.isError()) {
-        ctx_.dimVars = nullptr;
         if (auto want = evalTensorType(*fn.result)) {
           if (expectTensor(result, fn.result->loc, "the result of '" + fn.name + "'")) {
             const TensorType& got = typeOf(result);

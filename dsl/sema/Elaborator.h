@@ -83,7 +83,8 @@ class Elaborator {
                      std::vector<Value> pos, std::vector<std::pair<std::string, Value>> named);
   Value callModule(ModuleInstance* m, Loc at, std::vector<Value> pos,
                    std::vector<std::pair<std::string, Value>> named);
-  std::optional<TensorType> evalTensorType(const ast::TensorType& t);
+  // With bindDims, unknown bare names become dimension variables (function parameter types only).
+  std::optional<TensorType> evalTensorType(const ast::TensorType& t, bool bindDims = false);
   std::optional<DType> dtypeOf(const std::string& name, Loc loc);
   std::vector<std::string> namesInScope() const;
   bool lookupConfig(const std::string& name, Value& out) const;

@@ -89,7 +89,7 @@ bool Elaborator::bindParams(const std::vector<ast::Param>& params, const std::st
         ok = false;
         continue;
       }
-      auto want = evalTensorType(p.type.tensor);
+      auto want = evalTensorType(p.type.tensor, /*bindDims=*/true);
       if (!want) {
         ok = false;
         continue;
@@ -162,8 +162,9 @@ ModuleInstance* Elaborator::instantiate(const ast::ModuleDecl& decl, ModuleInsta
   Scope scope;
   ctx_ = Ctx{m, m->scope, &scope, nullptr};
   instStack_.push_back(&decl);
-  contextNotes_.push_back({at, "in module '" + decl.name + "'" + (m->path.empty() ? "" : " instantiated as '" + m->path + "'")});
   bool ok = bindParams(decl.params, "module '" + decl.name + "'", at, std::move(pos), std::move(named), m->env, false);
+  const bool isRoot = m->path.empty();  // errors in the model itself need no "in module" note
+  if (!isRoot) contextNotes_.push_back({at, "in module '" + decl.name + "' instantiated as '" + m->path + "'"});
   std::map<std::string, Loc> memberLocs;
   for (const ast::Member& mem : decl.members) {
     if (!ok) break;
@@ -317,7 +318,7 @@ ModuleInstance* Elaborator::instantiate(const ast::ModuleDecl& decl, ModuleInsta
       case ast::MemberKind::Fn: break;  // evaluated when called
     }
   }
-  contextNotes_.pop_back();
+  if (!isRoot) contextNotes_.pop_back();
   instStack_.pop_back();
   ctx_ = saved;
   return m;

@@ -38,6 +38,7 @@ bool Program::load(const std::string& path) {
   auto id = sm_.load(path, error);
   if (!id) {
     diags_.error(Loc{}, path + ": " + error);
+    rootUnreadable_ = true;
     return false;
   }
   std::vector<std::string> stack;
@@ -54,6 +55,7 @@ bool Program::loadText(const std::string& name, const std::string& text) {
   auto id = sm_.addBuffer(name, text, error);
   if (!id) {
     diags_.error(Loc{}, name + ": " + error);
+    rootUnreadable_ = true;
     return false;
   }
   std::vector<std::string> stack{name};
@@ -126,7 +128,11 @@ FileScope* Program::importFile(const std::string& spec, const std::string& fromP
     return nullptr;
   }
   std::string error;
-  auto id = sm_.load(key, error);
+  // Shown in diagnostics: relative to the working folder when the file is below it.
+  std::error_code ec;
+  fs::path rel = fs::relative(found, fs::current_path(ec), ec);
+  const bool below = !ec && !rel.empty() && *rel.begin() != "..";
+  auto id = sm_.load(below ? rel.string() : key, error);
   if (!id) {
     diags_.error(at, "cannot import '" + spec + "': " + error);
     return nullptr;

@@ -37,6 +37,8 @@ class Program {
   bool loadText(const std::string& name, const std::string& text);
 
   const FileScope* root() const { return root_; }
+  // True when the root file itself could not be read (missing, unreadable, binary, too large).
+  bool rootUnreadable() const { return rootUnreadable_; }
   const std::vector<std::unique_ptr<FileScope>>& scopes() const { return scopes_; }
   // Every name a file can see: its own declarations and those of its imports.
   const ast::ModuleDecl* findModule(const FileScope& s, const std::string& name) const;
@@ -68,6 +70,7 @@ class Program {
   std::vector<const EnumType*> builtinEnums_;
   const EnumType* maskEnum_ = nullptr;
   const FileScope* root_ = nullptr;
+  bool rootUnreadable_ = false;
 };
 
 }  // namespace hrmc::dsl

@@ -18,7 +18,7 @@ void addCheckCommand(CLI::App& app, int& exitCode) {
       return;
     }
     if (!fe->ok()) {
-      exitCode = kCompileError;
+      exitCode = fe->program->rootUnreadable() ? kIoError : kCompileError;
       return;
     }
     if (fe->graph) {

@@ -21,7 +21,7 @@ void addCompileCommand(CLI::App& app, int& exitCode) {
       return;
     }
     if (!fe->ok()) {
-      exitCode = kCompileError;
+      exitCode = fe->program->rootUnreadable() ? kIoError : kCompileError;
       return;
     }
     for (const auto& scope : fe->program->scopes()) dsl::printAst(std::cout, *scope->file, fe->sources);

@@ -1,6 +1,8 @@
 // hrmc: a JIT-compiled DSL engine for hierarchical recurrent language models.
+#include <algorithm>
 #include <iostream>
 
+#include "dsl/diag/Diagnostics.h"
 #include "tools/hrmc/Commands.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +15,14 @@ int main(int argc, char** argv) {
   int exitCode = hrmc::cli::kOk;
   hrmc::cli::addCheckCommand(app, exitCode);
   hrmc::cli::addCompileCommand(app, exitCode);
+  // CLI11 reports an unknown command only as "a subcommand is required": name it and suggest one.
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+  if (argc > 1 && argv[1][0] != '-' && std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+    std::cerr << "hrmc: error: unknown command '" << argv[1] << "'" << hrmc::dsl::didYouMean(argv[1], names)
+              << "\nRun `hrmc --help` for the list of commands.\n";
+    return hrmc::cli::kUsageError;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
