@@ -6,16 +6,27 @@
 namespace hrmc::dsl {
 
 namespace {
-// Rejects text the lexer should never see: NUL bytes (binary files) and malformed UTF-8.
+// Rejects text the lexer should never see: NUL bytes (binary files) and anything that is not strict
+// UTF-8 (overlong forms, surrogates and code points past U+10FFFF included), which the ANTLR runtime
+// would otherwise reject with an exception.
 std::string checkText(const std::string& text) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
   size_t i = 0;
   while (i < text.size()) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
+    const unsigned char c = byte(i);
     if (c == 0) return "file contains NUL bytes (a binary file?)";
-    int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
+    int extra;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the first continuation byte
+    if (c < 0x80) extra = 0;
+    else if (c >= 0xC2 && c <= 0xDF) extra = 1;
+    else if (c >= 0xE0 && c <= 0xEF) extra = 2, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4) extra = 3, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else extra = -1;
     bool ok = extra >= 0 && i + extra < text.size();
-    for (int k = 1; ok && k <= extra; ++k)
-      ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+    for (int k = 1; ok && k <= extra; ++k) {
+      const unsigned char b = byte(i + k);
+      ok = k == 1 ? (b >= lo && b <= hi) : (b >> 6) == 0x2;
+    }
     if (!ok) return "file is not valid UTF-8 text (byte offset " + std::to_string(i) + ")";
     i += 1 + extra;
   }

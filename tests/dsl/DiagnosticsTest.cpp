@@ -72,7 +72,10 @@ TEST(SourceManager, RejectsBinaryAndBadUtf8) {
   EXPECT_NE(err.find("NUL"), std::string::npos);
   EXPECT_FALSE(sm.addBuffer("b", "ok \xC3", err));
   EXPECT_NE(err.find("UTF-8"), std::string::npos);
-  EXPECT_TRUE(sm.addBuffer("c", "naïve § ok", err));
+  // Structurally plausible but invalid: overlong NUL, a UTF-16 surrogate, a code point past U+10FFFF.
+  for (const char* bad : {"\xC0\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE0\x80\x80"})
+    EXPECT_FALSE(sm.addBuffer("d", bad, err)) << bad;
+  EXPECT_TRUE(sm.addBuffer("c", "naïve § ok \xF0\x9F\x98\x80", err));
 }
 
 }  // namespace

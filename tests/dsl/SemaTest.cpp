@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 #include "dsl/report/ModelReport.h"
 #include "dsl/sema/Sema.h"
@@ -207,6 +209,27 @@ TEST(Report, FlopsFollowTheSpecFormula) {
   ModelStats st = computeStats(g);
   EXPECT_EQ(st.totalParams, 16 * 8 + 64 + 64 + 16 * 8);
   EXPECT_EQ(st.nonEmbeddingParams(), 128);
+}
+
+}  // namespace
+
+namespace {
+
+// The worked example of dsl/README.md must stay a valid model.
+TEST(LanguageReference, WorkedExampleChecksClean) {
+  std::ifstream in(HRMC_DSL_README);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string doc = ss.str();
+  size_t begin = doc.find("```\n");
+  ASSERT_NE(begin, std::string::npos);
+  begin += 4;
+  size_t end = doc.find("```", begin);
+  std::string example = doc.substr(begin, end - begin);
+  auto r = run(example);
+  ASSERT_TRUE(r->ok() && r->graph) << r->diags.renderToString();
+  EXPECT_EQ(r->graph->steps.size(), 8u);
+  EXPECT_EQ(r->graph->weights.back().name, "zL_init");
 }
 
 }  // namespace

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures (once) and builds hrmc into ./build with Ninja; incremental on every later run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${HRMC_JOBS:-$(nproc)}
+[ -f build/build.ninja ] || cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j "$jobs"
