@@ -137,6 +137,7 @@ void Elaborator::execAssign(const ast::Stmt& s) {
     stepFrameDepth_ = frames_.size();
   }
   Value v = eval(*s.value);
+  if (isStep && v.kind == Value::Kind::Tensor) graph_.steps[currentStep_].result = v.node;
   currentStep_ = savedStep;
   stepFrameDepth_ = savedDepth;
   if (!v.isError() && s.type) {

@@ -77,6 +77,7 @@ struct Step {
   std::string state;   // the state variable it updates
   std::string callee;  // module path when the update is a direct module call
   Loc loc;
+  int result = -1;     // node id of the new state value
 };
 
 // Warm-up deep credit assignment (HRM-TEXT.md §2): K = bp_steps ramps min→max over the first

@@ -1,0 +1,20 @@
+#pragma once
+// ModelGraph → `hrm` dialect. Internal to compiler/: HrmModule::fromGraph is the public entry.
+#include <string>
+
+#include "compiler/dialect/HrmDialect.h"
+#include "dsl/sema/ModelGraph.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace hrmc::compiler {
+
+// Names of the entry points and of the attributes the lowering puts on function arguments.
+inline constexpr const char* kForwardFn = "forward";
+inline constexpr const char* kLossFn = "loss";
+inline constexpr const char* kArgNameAttr = "hrm.name";      // reference parameter name / input name
+inline constexpr const char* kBufferAttr = "hrm.buffer";     // an untrained buffer (zL_init)
+
+bool lowerGraph(const dsl::ModelGraph& graph, const dsl::SourceManager& sources, mlir::ModuleOp module,
+                std::string& error);
+
+}  // namespace hrmc::compiler

@@ -1,0 +1,48 @@
+#pragma once
+// The reference executor: runs a function of an `hrm` module on the CPU op by op with plain loops
+// (runtime/reference/ReferenceKernels.h), in fp32 or fp64. It defines what every op means; the other
+// backends are tested against it, and it is pinned to the PyTorch reference by the goldens.
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime/batch/PackedBatch.h"
+#include "runtime/tensor/HostTensor.h"
+
+namespace hrmc::compiler {
+class HrmModule;
+}
+
+namespace hrmc::runtime {
+
+// Weights and buffers by reference name (HRM-TEXT.md §1.11), stored in fp32.
+using WeightMap = std::map<std::string, HostTensor<float>>;
+
+struct ExecError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <typename Real>
+class ReferenceExecutor {
+ public:
+  explicit ReferenceExecutor(const compiler::HrmModule& module) : module_(module) {}
+
+  struct Outputs {
+    std::vector<HostTensor<Real>> results;                       // the function's results, in order
+    std::vector<std::pair<std::string, HostTensor<Real>>> steps;  // each recurrent step's new state: "L0", "H1", ...
+  };
+
+  // Runs `forward` (results: logits) or `loss` (results: loss, accuracy, exact accuracy) on a batch.
+  // Throws ExecError (missing or mis-shaped weight, bad token id) or BatchError (bad batch).
+  Outputs run(const std::string& function, const PackedBatch& batch, const WeightMap& weights) const;
+
+ private:
+  const compiler::HrmModule& module_;
+};
+
+extern template class ReferenceExecutor<float>;
+extern template class ReferenceExecutor<double>;
+
+}  // namespace hrmc::runtime

@@ -1,0 +1,199 @@
+#include "runtime/reference/ReferenceKernels.h"
+
+#include <cblas.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace hrmc::runtime::ref {
+
+template <>
+void linear<float>(const float* x, const float* w, float* y, int64_t rows, int64_t in, int64_t out) {
+  if (rows == 0 || out == 0) return;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+}
+template <>
+void linear<double>(const double* x, const double* w, double* y, int64_t rows, int64_t in, int64_t out) {
+  if (rows == 0 || out == 0) return;
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0, x, in, w, in, 0.0, y, out);
+}
+template <>
+void matmul<float>(const float* a, const float* b, float* y, int64_t rows, int64_t k, int64_t n) {
+  if (rows == 0 || n == 0) return;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f, a, k, b, n, 0.0f, y, n);
+}
+template <>
+void matmul<double>(const double* a, const double* b, double* y, int64_t rows, int64_t k, int64_t n) {
+  if (rows == 0 || n == 0) return;
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0, a, k, b, n, 0.0, y, n);
+}
+
+template <typename Real>
+void rmsNorm(const Real* x, Real* y, int64_t rows, int64_t d, double eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const Real* xr = x + r * d;
+    Real sumsq = 0;
+    for (int64_t j = 0; j < d; ++j) sumsq += xr[j] * xr[j];
+    const Real inv = Real(1) / std::sqrt(sumsq / Real(d) + Real(eps));
+    for (int64_t j = 0; j < d; ++j) y[r * d + j] = xr[j] * inv;
+  }
+}
+
+template <typename Real>
+void rope(const Real* x, Real* y, const PackedSeq& seq, int64_t heads, int64_t hd, double theta) {
+  const int64_t half = hd / 2;
+  // inv_freq[i] = 1 / theta^(2i/hd), as the reference computes it (HRM-TEXT.md §1.4).
+  std::vector<Real> invFreq(half);
+  for (int64_t i = 0; i < half; ++i)
+    invFreq[i] = Real(1) / std::pow(Real(theta), Real(2 * i) / Real(hd));
+  for (int64_t t = 0; t < seq.tokens(); ++t) {
+    const Real p = Real(seq.positions[t]);
+    for (int64_t i = 0; i < half; ++i) {
+      const Real angle = p * invFreq[i];
+      const Real c = std::cos(angle), s = std::sin(angle);
+      for (int64_t h = 0; h < heads; ++h) {
+        const Real* xr = x + (t * heads + h) * hd;
+        Real* yr = y + (t * heads + h) * hd;
+        const Real a = xr[i], b = xr[i + half];
+        yr[i] = a * c - b * s;
+        yr[i + half] = b * c + a * s;
+      }
+    }
+  }
+}
+
+bool mayAttend(const PackedSeq& seq, int64_t t, int64_t u, AttentionMask mask) {
+  const int32_t s = seq.sampleOf[t];
+  if (s < 0 || seq.sampleOf[u] != s) return false;
+  const int64_t o = seq.starts[s], prefix = seq.prefixLens[s];
+  switch (mask) {
+    case AttentionMask::Full: return true;
+    case AttentionMask::Causal: return u <= t;
+    case AttentionMask::PrefixLM: return t - o < prefix ? u - o < prefix : u <= t;
+  }
+  return false;
+}
+
+template <typename Real>
+void attention(const Real* q, const Real* k, const Real* v, Real* o, const PackedSeq& seq, int64_t heads, int64_t hd,
+               AttentionMask mask) {
+  const int64_t T = seq.tokens();
+  const Real scale = Real(1) / std::sqrt(Real(hd));
+  std::vector<Real> scores;
+  std::vector<int64_t> keys;
+  for (int64_t t = 0; t < T; ++t) {
+    const int32_t s = seq.sampleOf[t];
+    keys.clear();
+    if (s >= 0) {
+      const int64_t begin = seq.starts[s], end = begin + seq.prefixLens[s] + seq.causalLens[s];
+      for (int64_t u = begin; u < end; ++u)
+        if (mayAttend(seq, t, u, mask)) keys.push_back(u);
+    }
+    for (int64_t h = 0; h < heads; ++h) {
+      Real* out = o + (t * heads + h) * hd;
+      for (int64_t j = 0; j < hd; ++j) out[j] = 0;
+      if (keys.empty()) continue;  // padding rows produce zeros
+      const Real* qr = q + (t * heads + h) * hd;
+      scores.assign(keys.size(), 0);
+      Real maxScore = -std::numeric_limits<Real>::infinity();
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const Real* kr = k + (keys[i] * heads + h) * hd;
+        Real dot = 0;
+        for (int64_t j = 0; j < hd; ++j) dot += qr[j] * kr[j];
+        scores[i] = dot * scale;
+        maxScore = std::max(maxScore, scores[i]);
+      }
+      Real denom = 0;
+      for (Real& sc : scores) denom += (sc = std::exp(sc - maxScore));
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const Real p = scores[i] / denom;
+        const Real* vr = v + (keys[i] * heads + h) * hd;
+        for (int64_t j = 0; j < hd; ++j) out[j] += p * vr[j];
+      }
+    }
+  }
+}
+
+namespace {
+void checkLabel(int32_t label, int64_t t, int64_t V) {
+  if (label != kIgnoreLabel && (label < 0 || label >= V))
+    throw BatchError("label " + std::to_string(label) + " at position " + std::to_string(t) +
+                     " is outside the vocabulary [0, " + std::to_string(V) + ")");
+}
+}  // namespace
+
+template <typename Real>
+void crossEntropy(const Real* logits, const int32_t* labels, Real* ce, int64_t T, int64_t V) {
+  for (int64_t t = 0; t < T; ++t) {
+    checkLabel(labels[t], t, V);
+    if (labels[t] == kIgnoreLabel) {
+      ce[t] = 0;
+      continue;
+    }
+    const Real* row = logits + t * V;
+    Real m = row[0];
+    for (int64_t j = 1; j < V; ++j) m = std::max(m, row[j]);
+    Real sum = 0;
+    for (int64_t j = 0; j < V; ++j) sum += std::exp(row[j] - m);
+    ce[t] = m + std::log(sum) - row[labels[t]];
+  }
+}
+
+template <typename Real>
+void argmaxMatch(const Real* logits, const int32_t* labels, Real* match, int64_t T, int64_t V) {
+  for (int64_t t = 0; t < T; ++t) {
+    checkLabel(labels[t], t, V);
+    const Real* row = logits + t * V;
+    int64_t best = 0;
+    for (int64_t j = 1; j < V; ++j)
+      if (row[j] > row[best]) best = j;
+    match[t] = labels[t] != kIgnoreLabel && best == labels[t] ? Real(1) : Real(0);
+  }
+}
+
+template <typename Real>
+Real labelMean(const Real* values, const int32_t* labels, int64_t T) {
+  Real sum = 0;
+  int64_t n = 0;
+  for (int64_t t = 0; t < T; ++t)
+    if (labels[t] != kIgnoreLabel) {
+      sum += values[t];
+      ++n;
+    }
+  return n ? sum / Real(n) : Real(0);
+}
+
+template <typename Real>
+Real exactMatch(const Real* match, const int32_t* labels, const PackedSeq& seq) {
+  std::vector<int64_t> valid(seq.samples(), 0), wrong(seq.samples(), 0);
+  for (int64_t t = 0; t < seq.tokens(); ++t) {
+    const int32_t s = seq.sampleOf[t];
+    if (s < 0 || labels[t] == kIgnoreLabel) continue;
+    ++valid[s];
+    if (match[t] == Real(0)) ++wrong[s];
+  }
+  int64_t counted = 0, exact = 0;
+  for (int64_t s = 0; s < seq.samples(); ++s)
+    if (valid[s] > 0) {
+      ++counted;
+      exact += wrong[s] == 0;
+    }
+  return counted ? Real(exact) / Real(counted) : Real(0);
+}
+
+#define HRMC_INSTANTIATE(Real)                                                                               \
+  template void rmsNorm<Real>(const Real*, Real*, int64_t, int64_t, double);                                \
+  template void rope<Real>(const Real*, Real*, const PackedSeq&, int64_t, int64_t, double);                 \
+  template void attention<Real>(const Real*, const Real*, const Real*, Real*, const PackedSeq&, int64_t,    \
+                                int64_t, AttentionMask);                                                    \
+  template void crossEntropy<Real>(const Real*, const int32_t*, Real*, int64_t, int64_t);                   \
+  template void argmaxMatch<Real>(const Real*, const int32_t*, Real*, int64_t, int64_t);                    \
+  template Real labelMean<Real>(const Real*, const int32_t*, int64_t);                                      \
+  template Real exactMatch<Real>(const Real*, const int32_t*, const PackedSeq&);
+HRMC_INSTANTIATE(float)
+HRMC_INSTANTIATE(double)
+#undef HRMC_INSTANTIATE
+
+}  // namespace hrmc::runtime::ref
