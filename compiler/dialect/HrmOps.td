@@ -114,6 +114,7 @@ def Hrm_ReshapeOp : Hrm_Op<"reshape", [Pure]> {
   let results = (outs Hrm_Tensor:$result);
   let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Hrm_BroadcastOp : Hrm_Op<"broadcast", [Pure]> {
@@ -122,6 +123,7 @@ def Hrm_BroadcastOp : Hrm_Op<"broadcast", [Pure]> {
   let results = (outs Hrm_Tensor:$result);
   let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Hrm_SliceOp : Hrm_InferredOp<"slice"> {

@@ -274,6 +274,22 @@ LogicalResult ReshapeOp::verify() {
   return success();
 }
 
+// reshape(x) to x's own type is x; reshape(reshape(y)) is one reshape of y.
+mlir::OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getX().getType() == getType()) return getX();
+  if (auto inner = getX().getDefiningOp<ReshapeOp>()) {
+    getXMutable().assign(inner.getX());
+    return getResult();
+  }
+  return {};
+}
+
+// Broadcasting to the same type is the identity.
+mlir::OpFoldResult BroadcastOp::fold(FoldAdaptor) {
+  if (getX().getType() == getType()) return getX();
+  return {};
+}
+
 LogicalResult BroadcastOp::verify() {
   auto in = ranked(getX().getType());
   auto res = ranked(getResult().getType());

@@ -1,0 +1,49 @@
+// Every model in models/ lowers to verified hrm IR at every preset, with one tagged hrm.step per
+// recurrent step and the reference weight names on the function arguments.
+#include <gtest/gtest.h>
+
+#include "compiler/HrmModule.h"
+#include "dsl/sema/Sema.h"
+
+using namespace hrmc;
+
+namespace {
+
+TEST(Lowering, EveryModelAtEveryPresetVerifies) {
+  for (const char* model : {"hrm_text", "transformer", "ut", "rins", "trm"})
+    for (const char* preset : {"tiny", "B", "L", "XL", "XXL"}) {
+      dsl::FrontendOptions o;
+      o.preset = preset;
+      o.stdlibDirs = {HRMC_STDLIB_DIR};
+      auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
+      ASSERT_TRUE(fe->ok() && fe->graph) << model << " " << preset << fe->diags.renderToString();
+      std::string error;
+      auto m = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
+      ASSERT_TRUE(m) << model << " " << preset << ": " << error;
+      ASSERT_TRUE(m->runCleanupPipeline(error)) << model << " " << preset << ": " << error;
+      const std::string ir = m->print(false);
+      size_t steps = 0;
+      for (size_t p = ir.find("hrm.step \""); p != std::string::npos; p = ir.find("hrm.step \"", p + 1)) ++steps;
+      EXPECT_EQ(steps, 2 * fe->graph->steps.size()) << model << " " << preset << " (forward and loss)";
+      EXPECT_NE(ir.find("{hrm.name = \"lm_head.weight\"}"), std::string::npos) << model;
+      EXPECT_NE(ir.find("func.func @loss"), std::string::npos) << model;
+    }
+}
+
+TEST(Lowering, LocationsPointIntoTheHrmSources) {
+  dsl::FrontendOptions o;
+  o.preset = "tiny";
+  o.stdlibDirs = {HRMC_STDLIB_DIR};
+  auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm", o);
+  ASSERT_TRUE(fe->ok());
+  std::string error;
+  auto m = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
+  ASSERT_TRUE(m) << error;
+  const std::string ir = m->print(true);
+  // The L step is the state update in hrm_text.hrm; its MagicNorm is the stdlib's magicnorm member.
+  EXPECT_NE(ir.find("} " + std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm:56:9"), std::string::npos);
+  EXPECT_NE(ir.find("magicnorm} : tensor<?x128xf32> "), std::string::npos);
+  EXPECT_NE(ir.find("nn.hrm:65:3\n"), std::string::npos);  // relative or absolute, by working folder
+}
+
+}  // namespace
