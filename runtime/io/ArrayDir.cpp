@@ -131,4 +131,23 @@ PackedBatch ArrayDir::batch() const {
   return b;
 }
 
+void writeArrayDir(const std::string& dir, const std::map<std::string, HostTensor<float>>& arrays,
+                   const nlohmann::json& extra) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw IoError(dir + ": cannot create the folder: " + ec.message());
+  nlohmann::json manifest = extra;
+  manifest["files"] = nlohmann::json::object();
+  for (const auto& [key, t] : arrays) {
+    const std::string file = key + ".float32.bin";
+    std::ofstream out(fs::path(dir) / file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(t.data.data()), static_cast<std::streamsize>(t.data.size() * 4));
+    if (!out) throw IoError((fs::path(dir) / file).string() + ": write failed");
+    manifest["files"][key] = {{"file", file}, {"dtype", "float32"}, {"shape", t.shape}, {"bytes", t.data.size() * 4}};
+  }
+  std::ofstream m(fs::path(dir) / "manifest.json");
+  m << manifest.dump(1) << "\n";
+  if (!m) throw IoError(dir + "/manifest.json: write failed");
+}
+
 }  // namespace hrmc::runtime

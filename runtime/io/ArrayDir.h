@@ -44,4 +44,8 @@ class ArrayDir {
   nlohmann::json manifest_;
 };
 
+// Writes float32 arrays as DIR/KEY.float32.bin plus DIR/manifest.json (creating DIR).
+void writeArrayDir(const std::string& dir, const std::map<std::string, HostTensor<float>>& arrays,
+                   const nlohmann::json& extra = nlohmann::json::object());
+
 }  // namespace hrmc::runtime

@@ -29,5 +29,6 @@ bool useColor();
 
 void addCheckCommand(CLI::App& app, int& exitCode);
 void addCompileCommand(CLI::App& app, int& exitCode);
+void addRunCommand(CLI::App& app, int& exitCode);
 
 }  // namespace hrmc::cli

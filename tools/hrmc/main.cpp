@@ -10,11 +10,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version,-V", "hrmc " HRMC_VERSION);
   app.require_subcommand(1);
   app.footer(
-      "Exit status: 0 success, 1 the input has errors (diagnostics on stderr), 2 bad command line, "
+      "Exit status: 0 success, 1 the input (model, config, weights or data) has errors, 2 bad command line, "
       "3 a file could not be read or written.\nRun `hrmc COMMAND --help` for a command's options.");
   int exitCode = hrmc::cli::kOk;
   hrmc::cli::addCheckCommand(app, exitCode);
   hrmc::cli::addCompileCommand(app, exitCode);
+  hrmc::cli::addRunCommand(app, exitCode);
   // CLI11 reports an unknown command only as "a subcommand is required": name it and suggest one.
   std::vector<std::string> names;
   for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
