@@ -1,7 +1,11 @@
 #include "compiler/HrmModule.h"
 
 #include <ostream>
+#include <set>
 
+#include "llvm/ADT/DenseSet.h"
+
+#include "compiler/autodiff/TrainStep.h"
 #include "compiler/lowering/GraphToHrm.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -69,6 +73,67 @@ bool HrmModule::runCleanupPipeline(std::string& error, std::ostream* dump) {
   if (dump) *dump << dumped;
   if (!ok) error = "the cleanup pipeline failed:\n" + capture.text;
   return ok;
+}
+
+std::string HrmModule::trainStep(int K, std::string& error, const std::vector<std::string>& remat) {
+  DiagnosticCapture capture(impl_->context);
+  mlir::func::FuncOp fn = buildTrainStep(*impl_->module, K, std::set<std::string>(remat.begin(), remat.end()), error);
+  if (!fn) {
+    if (!capture.text.empty()) error += "\n" + capture.text;
+    return "";
+  }
+  return fn.getName().str();
+}
+
+std::vector<std::string> HrmModule::gradientNames(const std::string& function) const {
+  std::vector<std::string> names;
+  auto fn = impl_->module->lookupSymbol<mlir::func::FuncOp>(function);
+  if (!fn) return names;
+  if (auto attr = fn->getAttrOfType<mlir::ArrayAttr>(kGradNamesAttr))
+    for (mlir::Attribute a : attr) names.push_back(mlir::cast<mlir::StringAttr>(a).str());
+  return names;
+}
+
+std::vector<HrmModule::Residual> HrmModule::residuals(const std::string& function) const {
+  std::vector<Residual> out;
+  auto fn = impl_->module->lookupSymbol<mlir::func::FuncOp>(function);
+  if (!fn) return out;
+  llvm::DenseSet<mlir::Value> seen;
+  for (mlir::Operation& op : fn.front()) {
+    if (!op.hasAttr(kBackwardAttr)) continue;
+    for (mlir::Value v : op.getOperands()) {
+      mlir::Operation* def = v.getDefiningOp();
+      if ((def && def->hasAttr(kBackwardAttr)) || !seen.insert(v).second) continue;
+      auto t = mlir::dyn_cast<mlir::RankedTensorType>(v.getType());
+      if (!t || t.getRank() == 0 || !t.isDynamicDim(0)) continue;  // weights, scalars: not per token
+      int64_t elems = 1;
+      for (int64_t d : t.getShape().drop_front()) elems *= d;
+      Residual r;
+      r.producer = def ? def->getName().getStringRef().str() : "argument";
+      if (def)
+        if (auto tag = def->getAttrOfType<mlir::StringAttr>(kStepTagAttr)) r.step = tag.str();
+      if (auto step = mlir::dyn_cast_or_null<hrm::StepOp>(def))
+        r.step = (step.getLevel() + llvm::Twine(step.getIndex()) + ":" + step.getCallee() + " (forward-only output)").str();
+      std::string s;
+      llvm::raw_string_ostream os(s);
+      t.print(os);
+      r.type = s;
+      r.bytesPerToken = elems * static_cast<int64_t>(t.getElementTypeBitWidth() / 8);
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+std::string HrmModule::printFunction(const std::string& function, bool withLocations) const {
+  auto fn = impl_->module->lookupSymbol<mlir::func::FuncOp>(function);
+  if (!fn) return "";
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  mlir::OpPrintingFlags flags;
+  if (withLocations) flags.enableDebugInfo(true, true);
+  fn->print(os, flags);
+  return s + "\n";
 }
 
 std::string HrmModule::print(bool withLocations) const {

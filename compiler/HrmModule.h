@@ -29,8 +29,26 @@ class HrmModule {
   // With `printAfterEach`, the IR after every pass goes to `dump` (like --mlir-print-ir-after-all).
   bool runCleanupPipeline(std::string& error, std::ostream* dump = nullptr);
 
+  // The train step for credit window K (built on first use, then cached in the module): returns its
+  // function name, or "" with `error` set. `remat` lists module paths (e.g. model.L_level) whose steps
+  // recompute their forward in the backward instead of keeping residuals.
+  std::string trainStep(int K, std::string& error, const std::vector<std::string>& remat = {});
+  // The weights a train step returns gradients for, in result order after (loss, accuracy, exact).
+  std::vector<std::string> gradientNames(const std::string& function) const;
+
+  // A forward value the backward reads: kept alive from its definition to its last backward use.
+  struct Residual {
+    std::string producer;   // the op that computes it, e.g. "hrm.linear"
+    std::string step;       // the step it belongs to ("L5:model.L_level"), or "" outside steps
+    std::string type;       // e.g. tensor<?x512xf32>
+    int64_t bytesPerToken;  // bytes per packed token (values without T are not counted)
+  };
+  std::vector<Residual> residuals(const std::string& function) const;
+
   // The module's text; with locations, each op ends in loc("file.hrm":line:col).
   std::string print(bool withLocations) const;
+  // One function's text.
+  std::string printFunction(const std::string& function, bool withLocations) const;
 
   mlir::ModuleOp module() const;
   mlir::MLIRContext& context() const;

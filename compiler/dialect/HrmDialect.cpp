@@ -5,6 +5,7 @@
 #include "mlir/IR/DialectImplementation.h"
 
 #include "compiler/dialect/HrmDialect.cpp.inc"
+#include "compiler/dialect/HrmVjpInterface.cpp.inc"
 
 #define GET_TYPEDEF_CLASSES
 #include "compiler/dialect/HrmTypes.cpp.inc"

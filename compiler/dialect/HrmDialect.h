@@ -10,6 +10,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "compiler/dialect/HrmDialect.h.inc"
+#include "compiler/dialect/HrmVjpInterface.h.inc"
 
 #define GET_TYPEDEF_CLASSES
 #include "compiler/dialect/HrmTypes.h.inc"

@@ -249,6 +249,82 @@ LogicalResult ExactMatchOp::inferReturnTypes(mlir::MLIRContext* ctx, std::option
   return result(out, {}, mlir::Float32Type::get(ctx));
 }
 
+// ---------------------------------------------------------------- backward-only ops
+
+LogicalResult OuterSumOp::inferReturnTypes(mlir::MLIRContext*, std::optional<mlir::Location> loc, Adaptor a,
+                                           llvm::SmallVectorImpl<Type>& out) {
+  auto x = ranked(a.getA().getType());
+  auto y = ranked(a.getB().getType());
+  if (x.getRank() < 1 || x.getRank() != y.getRank() || x.getShape().drop_back() != y.getShape().drop_back())
+    return fail(loc, "outer_sum needs [..., m] and [..., n] with equal leading dimensions, got " + str(x) + " and " + str(y));
+  return result(out, {x.getShape().back(), y.getShape().back()}, promote(x.getElementType(), y.getElementType()));
+}
+
+LogicalResult EmbeddingGradOp::inferReturnTypes(mlir::MLIRContext*, std::optional<mlir::Location> loc, Adaptor a,
+                                                llvm::SmallVectorImpl<Type>& out) {
+  auto tokens = ranked(a.getTokens().getType());
+  auto g = ranked(a.getGrad().getType());
+  if (g.getRank() != tokens.getRank() + 1 || g.getShape().drop_back() != tokens.getShape() || a.getVocab() <= 0)
+    return fail(loc, "embedding_grad needs tokens [...] and gradients [..., d], got " + str(tokens) + " and " + str(g));
+  return result(out, {static_cast<int64_t>(a.getVocab()), g.getShape().back()}, g.getElementType());
+}
+
+LogicalResult RmsNormGradOp::inferReturnTypes(mlir::MLIRContext*, std::optional<mlir::Location> loc, Adaptor a,
+                                              llvm::SmallVectorImpl<Type>& out) {
+  if (a.getX().getType() != a.getGrad().getType()) return fail(loc, "rms_norm_grad needs x and its gradient of one type");
+  out.push_back(a.getX().getType());
+  return success();
+}
+
+LogicalResult CrossEntropyGradOp::inferReturnTypes(mlir::MLIRContext*, std::optional<mlir::Location> loc, Adaptor a,
+                                                   llvm::SmallVectorImpl<Type>& out) {
+  auto logits = ranked(a.getLogits().getType());
+  if (logits.getRank() != 2 || failed(tokenVector(loc, ranked(a.getLabels().getType()), logits, "cross_entropy_grad")) ||
+      failed(tokenVector(loc, ranked(a.getLabels().getType()), ranked(a.getGrad().getType()), "cross_entropy_grad")))
+    return failure();
+  out.push_back(logits);
+  return success();
+}
+
+LogicalResult LabelMeanGradOp::inferReturnTypes(mlir::MLIRContext* ctx, std::optional<mlir::Location> loc, Adaptor a,
+                                                llvm::SmallVectorImpl<Type>& out) {
+  auto labels = ranked(a.getLabels().getType());
+  if (labels.getRank() != 1 || ranked(a.getGrad().getType()).getRank() != 0)
+    return fail(loc, "label_mean_grad needs labels [T] and a scalar gradient");
+  return result(out, labels.getShape(), mlir::Float32Type::get(ctx));
+}
+
+LogicalResult PadOp::inferReturnTypes(mlir::MLIRContext*, std::optional<mlir::Location> loc, Adaptor a,
+                                      llvm::SmallVectorImpl<Type>& out) {
+  auto x = ranked(a.getX().getType());
+  const int64_t axis = static_cast<int64_t>(a.getAxis());
+  if (failed(axisIn(loc, axis, x.getRank()))) return failure();
+  const int64_t offset = static_cast<int64_t>(a.getOffset()), size = static_cast<int64_t>(a.getSize());
+  if (x.getDimSize(axis) == ShapedType::kDynamic || offset < 0 || offset + x.getDimSize(axis) > size)
+    return fail(loc, "pad cannot place " + str(x) + " at offset " + llvm::Twine(offset) + " of " + llvm::Twine(size));
+  llvm::SmallVector<int64_t> shape(x.getShape());
+  shape[axis] = size;
+  return result(out, shape, x.getElementType());
+}
+
+LogicalResult UnbroadcastOp::verify() {
+  // The result must broadcast back to the operand.
+  auto in = ranked(getX().getType());
+  auto res = ranked(getResult().getType());
+  bool ok = res.getRank() <= in.getRank() && in.getElementType() == res.getElementType();
+  for (int64_t i = 0; ok && i < res.getRank(); ++i) {
+    const int64_t r = res.getDimSize(res.getRank() - 1 - i), d = in.getDimSize(in.getRank() - 1 - i);
+    ok = d == r || r == 1;
+  }
+  if (!ok) return emitOpError("cannot sum ") << in << " down to " << res;
+  return success();
+}
+
+mlir::OpFoldResult UnbroadcastOp::fold(FoldAdaptor) {
+  if (getX().getType() == getType()) return getX();
+  return {};
+}
+
 // ---------------------------------------------------------------- ops with explicit result types
 
 namespace {

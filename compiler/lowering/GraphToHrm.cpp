@@ -170,7 +170,7 @@ class Lowering {
       case OpKind::RmsNorm: {
         return b_.create<hrm::RmsNormOp>(l, in(n, 0), f64(n.scalar), n.magicnorm ? b_.getUnitAttr() : mlir::UnitAttr());
       }
-      case OpKind::Rope: return b_.create<hrm::RopeOp>(l, in(n, 0), seq_, f64(n.scalar));
+      case OpKind::Rope: return b_.create<hrm::RopeOp>(l, in(n, 0), seq_, f64(n.scalar), mlir::UnitAttr());
       case OpKind::Attention:
         return b_.create<hrm::AttentionOp>(l, in(n, 0), in(n, 1), in(n, 2), seq_, b_.getStringAttr(dsl::spell(n.mask)));
       case OpKind::Softmax: return b_.create<hrm::SoftmaxOp>(l, in(n, 0), i64(n.axis));

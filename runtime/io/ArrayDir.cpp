@@ -96,10 +96,10 @@ std::map<std::string, HostTensor<float>> ArrayDir::named(const std::string& key)
   std::map<std::string, HostTensor<float>> out;
   for (const auto& item : e["index"]) {
     const std::string where = dir_ + "/manifest.json: files." + key + ".index";
+    if (item.contains("present") && item["present"] == false) continue;  // e.g. a gradient that is None
     if (!item.contains("name") || !item.contains("offset") || !item.contains("numel"))
       throw IoError(where + ": an entry lacks name/offset/numel");
     const std::string name = item["name"].get<std::string>();
-    if (item.contains("present") && item["present"] == false) continue;
     const int64_t offset = item["offset"].get<int64_t>(), numel = item["numel"].get<int64_t>();
     if (offset < 0 || numel < 0 || static_cast<size_t>(offset + numel) > n)
       throw IoError(where + ": '" + name + "' lies outside the file");

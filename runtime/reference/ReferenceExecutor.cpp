@@ -172,7 +172,7 @@ class Interpreter {
         .Case([&](RopeOp r) {
           const HostTensor<Real>& x = real(r.getX());
           ref::rope(x.data.data(), result(op).data.data(), batch_.seq, x.shape[1], x.shape[2],
-                    r.getTheta().convertToDouble());
+                    r.getTheta().convertToDouble(), r.getInverse());
         })
         .Case([&](AttentionOp a) {
           const HostTensor<Real>& q = real(a.getQ());
@@ -274,6 +274,72 @@ class Interpreter {
         })
         .Case([&](ExactMatchOp m) {
           result(op).data[0] = ref::exactMatch(real(m.getMatch()).data.data(), ints(m.getLabels()).data.data(), batch_.seq);
+        })
+        .Case([&](OuterSumOp o) {
+          const HostTensor<Real>& a = real(o.getA());
+          const HostTensor<Real>& b = real(o.getB());
+          const int64_t m = a.shape.back(), n = b.shape.back();
+          ref::outerSum(a.data.data(), b.data.data(), result(op).data.data(), a.numel() / m, m, n);
+        })
+        .Case([&](EmbeddingGradOp e) {
+          const HostTensor<Real>& g = real(e.getGrad());
+          const HostTensor<int32_t>& tok = ints(e.getTokens());
+          HostTensor<Real>& y = result(op);
+          ref::embeddingGrad(tok.data.data(), g.data.data(), y.data.data(), tok.numel(), g.shape.back(),
+                             static_cast<int64_t>(e.getVocab()));
+        })
+        .Case([&](RmsNormGradOp n) {
+          const HostTensor<Real>& x = real(n.getX());
+          const int64_t d = x.shape.back();
+          ref::rmsNormGrad(x.data.data(), real(n.getGrad()).data.data(), result(op).data.data(), x.numel() / d, d,
+                           n.getEps().convertToDouble());
+        })
+        .Case([&](AttentionGradOp a) {
+          const HostTensor<Real>& q = real(a.getQ());
+          std::vector<int64_t> shape = q.shape;
+          HostTensor<Real> dq(shape), dk(shape), dv(shape);
+          ref::attentionGrad(q.data.data(), real(a.getK()).data.data(), real(a.getV()).data.data(),
+                             real(a.getGrad()).data.data(), dq.data.data(), dk.data.data(), dv.data.data(), batch_.seq,
+                             shape[1], shape[2], maskOf(a.getMask()));
+          slots_[a.getDq()].real = std::move(dq);
+          slots_[a.getDk()].real = std::move(dk);
+          slots_[a.getDv()].real = std::move(dv);
+        })
+        .Case([&](CrossEntropyGradOp c) {
+          const HostTensor<Real>& logits = real(c.getLogits());
+          ref::crossEntropyGrad(logits.data.data(), ints(c.getLabels()).data.data(), real(c.getGrad()).data.data(),
+                                result(op).data.data(), logits.shape[0], logits.shape[1]);
+        })
+        .Case([&](LabelMeanGradOp l) {
+          const HostTensor<int32_t>& labels = ints(l.getLabels());
+          ref::labelMeanGrad(labels.data.data(), real(l.getGrad()).data[0], result(op).data.data(), labels.numel());
+        })
+        .Case([&](UnbroadcastOp u) {
+          // Sum every element of x into the output element it broadcast from.
+          const HostTensor<Real>& x = real(u.getX());
+          HostTensor<Real>& y = result(op);
+          const int64_t rank = x.rank();
+          std::vector<int64_t> sy(rank, 0), idx(rank, 0);
+          int64_t stride = 1;
+          for (int64_t i = y.rank() - 1, o = rank - 1; i >= 0; --i, --o) {
+            sy[o] = y.shape[i] == 1 ? 0 : stride;
+            stride *= y.shape[i];
+          }
+          for (int64_t i = 0; i < x.numel(); ++i) {
+            int64_t iy = 0;
+            for (int64_t d = 0; d < rank; ++d) iy += idx[d] * sy[d];
+            y.data[iy] += x.data[i];
+            for (int64_t d = rank - 1; d >= 0 && ++idx[d] == x.shape[d]; --d) idx[d] = 0;
+          }
+        })
+        .Case([&](PadOp p) {
+          const HostTensor<Real>& x = real(p.getX());
+          HostTensor<Real>& y = result(op);
+          int64_t outer, dim, inner;
+          around(x.shape, static_cast<int64_t>(p.getAxis()), outer, dim, inner);
+          const int64_t size = static_cast<int64_t>(p.getSize()), off = static_cast<int64_t>(p.getOffset());
+          for (int64_t o = 0; o < outer; ++o)
+            std::copy_n(x.data.begin() + o * dim * inner, dim * inner, y.data.begin() + (o * size + off) * inner);
         })
         .Case([&](StepOp s) {
           runBlock(s.getBody().front());

@@ -20,6 +20,25 @@ void linear<double>(const double* x, const double* w, double* y, int64_t rows, i
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0, x, in, w, in, 0.0, y, out);
 }
 template <>
+void outerSum<float>(const float* a, const float* b, float* y, int64_t rows, int64_t m, int64_t n) {
+  if (m == 0 || n == 0) return;
+  if (rows == 0) {
+    std::fill_n(y, m * n, 0.0f);
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, rows, 1.0f, a, m, b, n, 0.0f, y, n);
+}
+template <>
+void outerSum<double>(const double* a, const double* b, double* y, int64_t rows, int64_t m, int64_t n) {
+  if (m == 0 || n == 0) return;
+  if (rows == 0) {
+    std::fill_n(y, m * n, 0.0);
+    return;
+  }
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, rows, 1.0, a, m, b, n, 0.0, y, n);
+}
+
+template <>
 void matmul<float>(const float* a, const float* b, float* y, int64_t rows, int64_t k, int64_t n) {
   if (rows == 0 || n == 0) return;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f, a, k, b, n, 0.0f, y, n);
@@ -42,7 +61,7 @@ void rmsNorm(const Real* x, Real* y, int64_t rows, int64_t d, double eps) {
 }
 
 template <typename Real>
-void rope(const Real* x, Real* y, const PackedSeq& seq, int64_t heads, int64_t hd, double theta) {
+void rope(const Real* x, Real* y, const PackedSeq& seq, int64_t heads, int64_t hd, double theta, bool inverse) {
   const int64_t half = hd / 2;
   // inv_freq[i] = 1 / theta^(2i/hd), as the reference computes it (HRM-TEXT.md §1.4).
   std::vector<Real> invFreq(half);
@@ -52,7 +71,7 @@ void rope(const Real* x, Real* y, const PackedSeq& seq, int64_t heads, int64_t h
     const Real p = Real(seq.positions[t]);
     for (int64_t i = 0; i < half; ++i) {
       const Real angle = p * invFreq[i];
-      const Real c = std::cos(angle), s = std::sin(angle);
+      const Real c = std::cos(angle), s = inverse ? -std::sin(angle) : std::sin(angle);
       for (int64_t h = 0; h < heads; ++h) {
         const Real* xr = x + (t * heads + h) * hd;
         Real* yr = y + (t * heads + h) * hd;
@@ -183,9 +202,124 @@ Real exactMatch(const Real* match, const int32_t* labels, const PackedSeq& seq) 
   return counted ? Real(exact) / Real(counted) : Real(0);
 }
 
+template <typename Real>
+void embeddingGrad(const int32_t* tokens, const Real* g, Real* table, int64_t T, int64_t d, int64_t vocab) {
+  for (int64_t t = 0; t < T; ++t) {
+    if (tokens[t] < 0 || tokens[t] >= vocab)
+      throw BatchError("token id " + std::to_string(tokens[t]) + " at position " + std::to_string(t) +
+                       " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+    for (int64_t j = 0; j < d; ++j) table[tokens[t] * d + j] += g[t * d + j];
+  }
+}
+
+template <typename Real>
+void rmsNormGrad(const Real* x, const Real* g, Real* dx, int64_t rows, int64_t d, double eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const Real* xr = x + r * d;
+    const Real* gr = g + r * d;
+    Real sumsq = 0, dot = 0;
+    for (int64_t j = 0; j < d; ++j) {
+      sumsq += xr[j] * xr[j];
+      dot += gr[j] * xr[j];
+    }
+    const Real inv = Real(1) / std::sqrt(sumsq / Real(d) + Real(eps));
+    const Real k = inv * inv * inv * dot / Real(d);
+    for (int64_t j = 0; j < d; ++j) dx[r * d + j] = inv * gr[j] - k * xr[j];
+  }
+}
+
+template <typename Real>
+void attentionGrad(const Real* q, const Real* k, const Real* v, const Real* dout, Real* dq, Real* dk, Real* dv,
+                   const PackedSeq& seq, int64_t heads, int64_t hd, AttentionMask mask) {
+  const int64_t T = seq.tokens();
+  const Real scale = Real(1) / std::sqrt(Real(hd));
+  std::fill_n(dq, T * heads * hd, Real(0));
+  std::fill_n(dk, T * heads * hd, Real(0));
+  std::fill_n(dv, T * heads * hd, Real(0));
+  std::vector<Real> p, dp;
+  std::vector<int64_t> keys;
+  for (int64_t t = 0; t < T; ++t) {
+    const int32_t s = seq.sampleOf[t];
+    if (s < 0) continue;  // padding rows: zero output, no gradient
+    keys.clear();
+    const int64_t begin = seq.starts[s], end = begin + seq.prefixLens[s] + seq.causalLens[s];
+    for (int64_t u = begin; u < end; ++u)
+      if (mayAttend(seq, t, u, mask)) keys.push_back(u);
+    for (int64_t h = 0; h < heads; ++h) {
+      const Real* qr = q + (t * heads + h) * hd;
+      const Real* gr = dout + (t * heads + h) * hd;
+      p.assign(keys.size(), 0);
+      dp.assign(keys.size(), 0);
+      Real maxScore = -std::numeric_limits<Real>::infinity();
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const Real* kr = k + (keys[i] * heads + h) * hd;
+        Real dot = 0;
+        for (int64_t j = 0; j < hd; ++j) dot += qr[j] * kr[j];
+        p[i] = dot * scale;
+        maxScore = std::max(maxScore, p[i]);
+      }
+      Real denom = 0;
+      for (Real& x : p) denom += (x = std::exp(x - maxScore));
+      Real pdp = 0;
+      for (size_t i = 0; i < keys.size(); ++i) {
+        p[i] /= denom;
+        const Real* vr = v + (keys[i] * heads + h) * hd;
+        Real d = 0;
+        for (int64_t j = 0; j < hd; ++j) d += gr[j] * vr[j];
+        dp[i] = d;
+        pdp += p[i] * d;
+      }
+      Real* dqr = dq + (t * heads + h) * hd;
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const Real ds = p[i] * (dp[i] - pdp) * scale;
+        const Real* kr = k + (keys[i] * heads + h) * hd;
+        Real* dkr = dk + (keys[i] * heads + h) * hd;
+        Real* dvr = dv + (keys[i] * heads + h) * hd;
+        for (int64_t j = 0; j < hd; ++j) {
+          dqr[j] += ds * kr[j];
+          dkr[j] += ds * qr[j];
+          dvr[j] += p[i] * gr[j];
+        }
+      }
+    }
+  }
+}
+
+template <typename Real>
+void crossEntropyGrad(const Real* logits, const int32_t* labels, const Real* g, Real* dlogits, int64_t T, int64_t V) {
+  for (int64_t t = 0; t < T; ++t) {
+    checkLabel(labels[t], t, V);
+    Real* out = dlogits + t * V;
+    if (labels[t] == kIgnoreLabel) {
+      std::fill_n(out, V, Real(0));
+      continue;
+    }
+    const Real* row = logits + t * V;
+    Real m = row[0];
+    for (int64_t j = 1; j < V; ++j) m = std::max(m, row[j]);
+    Real sum = 0;
+    for (int64_t j = 0; j < V; ++j) sum += (out[j] = std::exp(row[j] - m));
+    for (int64_t j = 0; j < V; ++j) out[j] = out[j] / sum * g[t];
+    out[labels[t]] -= g[t];
+  }
+}
+
+template <typename Real>
+void labelMeanGrad(const int32_t* labels, Real g, Real* out, int64_t T) {
+  int64_t n = 0;
+  for (int64_t t = 0; t < T; ++t) n += labels[t] != kIgnoreLabel;
+  for (int64_t t = 0; t < T; ++t) out[t] = labels[t] != kIgnoreLabel ? g / Real(n) : Real(0);
+}
+
 #define HRMC_INSTANTIATE(Real)                                                                               \
   template void rmsNorm<Real>(const Real*, Real*, int64_t, int64_t, double);                                \
-  template void rope<Real>(const Real*, Real*, const PackedSeq&, int64_t, int64_t, double);                 \
+  template void rope<Real>(const Real*, Real*, const PackedSeq&, int64_t, int64_t, double, bool);           \
+  template void embeddingGrad<Real>(const int32_t*, const Real*, Real*, int64_t, int64_t, int64_t);         \
+  template void rmsNormGrad<Real>(const Real*, const Real*, Real*, int64_t, int64_t, double);               \
+  template void attentionGrad<Real>(const Real*, const Real*, const Real*, const Real*, Real*, Real*, Real*, \
+                                    const PackedSeq&, int64_t, int64_t, AttentionMask);                     \
+  template void crossEntropyGrad<Real>(const Real*, const int32_t*, const Real*, Real*, int64_t, int64_t);  \
+  template void labelMeanGrad<Real>(const int32_t*, Real, Real*, int64_t);                                  \
   template void attention<Real>(const Real*, const Real*, const Real*, Real*, const PackedSeq&, int64_t,    \
                                 int64_t, AttentionMask);                                                    \
   template void crossEntropy<Real>(const Real*, const int32_t*, Real*, int64_t, int64_t);                   \
