@@ -25,7 +25,9 @@ struct Slot {
 template <typename Real>
 class Interpreter {
  public:
-  Interpreter(const PackedBatch& batch, typename ReferenceExecutor<Real>::Outputs& out) : batch_(batch), out_(out) {}
+  Interpreter(const PackedBatch& batch, typename ReferenceExecutor<Real>::Outputs& out,
+              const typename ReferenceExecutor<Real>::FrozenSteps* frozen)
+      : batch_(batch), out_(out), frozen_(frozen) {}
 
   void bind(mlir::Value v, Slot<Real> s) { slots_[v] = std::move(s); }
 
@@ -342,9 +344,17 @@ class Interpreter {
             std::copy_n(x.data.begin() + o * dim * inner, dim * inner, y.data.begin() + (o * size + off) * inner);
         })
         .Case([&](StepOp s) {
-          runBlock(s.getBody().front());
-          slots_[s.getResult()] = slots_[yielded_];
-          out_.steps.emplace_back((s.getLevel() + llvm::Twine(s.getIndex())).str(), slots_[yielded_].real);
+          const std::string label = (s.getLevel() + llvm::Twine(s.getIndex())).str();
+          const HostTensor<Real>* fixed = nullptr;
+          if (frozen_)
+            if (auto it = frozen_->find(label); it != frozen_->end()) fixed = &it->second;
+          if (fixed) {
+            slots_[s.getResult()].real = *fixed;
+          } else {
+            runBlock(s.getBody().front());
+            slots_[s.getResult()] = slots_[yielded_];
+          }
+          out_.steps.emplace_back(label, slots_[s.getResult()].real);
         })
         .Default([&](mlir::Operation* o) {
           throw ExecError("the reference executor has no semantics for '" + o->getName().getStringRef().str() + "'");
@@ -353,6 +363,7 @@ class Interpreter {
 
   const PackedBatch& batch_;
   typename ReferenceExecutor<Real>::Outputs& out_;
+  const typename ReferenceExecutor<Real>::FrozenSteps* frozen_;
   // unordered_map: references to slots stay valid while results are added.
   struct ValueHash {
     size_t operator()(mlir::Value v) const { return mlir::hash_value(v); }
@@ -366,14 +377,15 @@ class Interpreter {
 template <typename Real>
 typename ReferenceExecutor<Real>::Outputs ReferenceExecutor<Real>::run(const std::string& function,
                                                                         const PackedBatch& batch,
-                                                                        const WeightMap& weights) const {
+                                                                        const WeightMap& weights,
+                                                                        const FrozenSteps* frozen) const {
   auto fn = module_.module().lookupSymbol<mlir::func::FuncOp>(function);
   if (!fn) throw ExecError("the module has no function '" + function + "'");
   const int64_t T = batch.seq.tokens();
   if (static_cast<int64_t>(batch.inputs.size()) != T)
     throw BatchError("the batch has " + std::to_string(batch.inputs.size()) + " tokens but " + std::to_string(T) + " positions");
   Outputs out;
-  Interpreter<Real> interp(batch, out);
+  Interpreter<Real> interp(batch, out, frozen);
   mlir::Block& entry = fn.getBody().front();
   for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
     mlir::Value arg = entry.getArgument(i);

@@ -34,9 +34,15 @@ class ReferenceExecutor {
     std::vector<std::pair<std::string, HostTensor<Real>>> steps;  // each recurrent step's new state: "L0", "H1", ...
   };
 
-  // Runs `forward` (results: logits) or `loss` (results: loss, accuracy, exact accuracy) on a batch.
+  // The state value of recurrent steps by label ("L2"), used instead of running those steps.
+  using FrozenSteps = std::map<std::string, HostTensor<Real>>;
+
+  // Runs `forward` (results: logits), `loss` (loss, accuracy, exact accuracy) or a train step (those,
+  // then the gradients) on a batch. With `frozen`, the listed steps yield the given values: finite
+  // differences of a truncated-backprop loss hold the forward-only steps fixed this way.
   // Throws ExecError (missing or mis-shaped weight, bad token id) or BatchError (bad batch).
-  Outputs run(const std::string& function, const PackedBatch& batch, const WeightMap& weights) const;
+  Outputs run(const std::string& function, const PackedBatch& batch, const WeightMap& weights,
+              const FrozenSteps* frozen = nullptr) const;
 
  private:
   const compiler::HrmModule& module_;
