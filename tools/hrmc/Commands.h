@@ -1,10 +1,12 @@
 #pragma once
 // The subcommands of `hrmc`. Each registers its options on a CLI11 subcommand and runs it.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "compiler/HrmModule.h"
 #include "dsl/sema/Sema.h"
 
 namespace hrmc::cli {
@@ -25,10 +27,25 @@ struct ModelOptions {
 
 // Runs the front end and prints its diagnostics to stderr. Null result means usage error.
 std::unique_ptr<dsl::FrontendResult> compileModel(const ModelOptions& opts);
+// Front end, lowering to hrm and the cleanup pipeline. On failure prints why, sets exitCode, returns null.
+struct CompiledModel {
+  std::unique_ptr<dsl::FrontendResult> frontend;
+  std::unique_ptr<compiler::HrmModule> module;
+};
+std::optional<CompiledModel> compileToHrm(const ModelOptions& opts, int& exitCode);
+
+// Options of commands that differentiate: --bp-steps K and --remat MODULE.
+struct GradOptions {
+  int bpSteps = 0;  // 0: the model's largest credit window
+  std::vector<std::string> remat;
+  void add(CLI::App& cmd);
+  int resolveK(const dsl::ModelGraph& g) const;
+};
 bool useColor();
 
 void addCheckCommand(CLI::App& app, int& exitCode);
 void addCompileCommand(CLI::App& app, int& exitCode);
 void addRunCommand(CLI::App& app, int& exitCode);
+void addInspectCommand(CLI::App& app, int& exitCode);
 
 }  // namespace hrmc::cli

@@ -2,9 +2,9 @@
 //   ast      the parsed files and the resolved config
 //   hrm-raw  the model lowered to the hrm dialect, before any pass
 //   hrm      after the cleanup pipeline (canonicalize, CSE, dead-code removal)
+//   grad     the train step for credit window K (--bp-steps): forward-only steps, then the backward
 #include <iostream>
 
-#include "compiler/HrmModule.h"
 #include "dsl/ast/AstPrinter.h"
 #include "tools/hrmc/Commands.h"
 
@@ -24,48 +24,66 @@ void printAst(const dsl::FrontendResult& fe) {
 
 void addCompileCommand(CLI::App& app, int& exitCode) {
   auto opts = std::make_shared<ModelOptions>();
+  auto grad = std::make_shared<GradOptions>();
   auto emit = std::make_shared<std::string>("hrm");
   auto noLocations = std::make_shared<bool>(false);
   auto printAfterAll = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("compile", "compile a .hrm file and print a pipeline stage");
   opts->add(*cmd);
+  grad->add(*cmd);
   cmd->add_option("--emit", *emit,
                   "stage to print: ast (parsed files and resolved config), hrm-raw (lowered to the hrm dialect), "
-                  "hrm (after canonicalize + CSE + DCE)")
-      ->check(CLI::IsMember({"ast", "hrm-raw", "hrm"}))
+                  "hrm (after canonicalize + CSE + DCE), grad (the train step at --bp-steps)")
+      ->check(CLI::IsMember({"ast", "hrm-raw", "hrm", "grad"}))
       ->capture_default_str();
   cmd->add_flag("--no-locations", *noLocations, "print MLIR without the .hrm source location of each op");
   cmd->add_flag("--print-ir-after-all", *printAfterAll, "print the IR after every pass to stderr");
   cmd->callback([=, &exitCode] {
-    auto fe = compileModel(*opts);
-    if (!fe) {
-      exitCode = kUsageError;
-      return;
-    }
-    if (!fe->ok()) {
-      exitCode = fe->program->rootUnreadable() ? kIoError : kCompileError;
-      return;
-    }
     if (*emit == "ast") {
-      printAst(*fe);
+      auto fe = compileModel(*opts);
+      exitCode = !fe ? kUsageError : fe->ok() ? kOk : fe->program->rootUnreadable() ? kIoError : kCompileError;
+      if (exitCode == kOk) printAst(*fe);
+      return;
+    }
+    if (*emit == "hrm-raw") {
+      auto fe = compileModel(*opts);
+      if (!fe || !fe->ok() || !fe->graph) {
+        exitCode = !fe ? kUsageError : !fe->ok() && fe->program->rootUnreadable() ? kIoError : kCompileError;
+        if (fe && fe->ok()) std::cerr << "hrmc: error: " << opts->file << " declares no model\n";
+        return;
+      }
+      std::string error;
+      auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
+      if (!module) {
+        std::cerr << "hrmc: error: " << error << "\n";
+        exitCode = kCompileError;
+        return;
+      }
+      std::cout << module->print(!*noLocations);
       exitCode = kOk;
       return;
     }
-    if (!fe->graph) {
-      std::cerr << "hrmc: error: " << opts->file << " declares no model; --emit=" << *emit << " needs one\n";
-      exitCode = kCompileError;
+    auto c = compileToHrm(*opts, exitCode);
+    if (!c) return;
+    if (*emit == "hrm") {
+      if (*printAfterAll) {  // rerun the pipeline from the raw IR with dumping on
+        std::string error;
+        auto raw = compiler::HrmModule::fromGraph(*c->frontend->graph, c->frontend->sources, error);
+        raw->runCleanupPipeline(error, &std::cerr);
+      }
+      std::cout << c->module->print(!*noLocations);
+      exitCode = kOk;
       return;
     }
     std::string error;
-    auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
-    if (module && *emit == "hrm" && !module->runCleanupPipeline(error, *printAfterAll ? &std::cerr : nullptr))
-      module.reset();
-    if (!module) {
+    const int K = grad->resolveK(*c->frontend->graph);
+    const std::string fn = c->module->trainStep(K, error, grad->remat);
+    if (fn.empty() || !c->module->runCleanupPipeline(error, *printAfterAll ? &std::cerr : nullptr)) {
       std::cerr << "hrmc: error: " << error << "\n";
       exitCode = kCompileError;
       return;
     }
-    std::cout << module->print(!*noLocations);
+    std::cout << c->module->printFunction(fn, !*noLocations);
     exitCode = kOk;
   });
 }

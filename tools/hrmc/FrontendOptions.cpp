@@ -40,4 +40,42 @@ std::unique_ptr<dsl::FrontendResult> compileModel(const ModelOptions& opts) {
   return r;
 }
 
+std::optional<CompiledModel> compileToHrm(const ModelOptions& opts, int& exitCode) {
+  CompiledModel c;
+  c.frontend = compileModel(opts);
+  if (!c.frontend) {
+    exitCode = kUsageError;
+    return std::nullopt;
+  }
+  if (!c.frontend->ok()) {
+    exitCode = c.frontend->program->rootUnreadable() ? kIoError : kCompileError;
+    return std::nullopt;
+  }
+  if (!c.frontend->graph) {
+    std::cerr << "hrmc: error: " << opts.file << " declares no model\n";
+    exitCode = kCompileError;
+    return std::nullopt;
+  }
+  std::string error;
+  c.module = compiler::HrmModule::fromGraph(*c.frontend->graph, c.frontend->sources, error);
+  if (!c.module || !c.module->runCleanupPipeline(error)) {
+    std::cerr << "hrmc: error: " << error << "\n";
+    exitCode = kCompileError;
+    return std::nullopt;
+  }
+  return c;
+}
+
+void GradOptions::add(CLI::App& cmd) {
+  cmd.add_option("--bp-steps,-K", bpSteps, "credit window K: how many recurrent steps carry gradient (default: the model's max)");
+  cmd.add_option("--remat", remat, "recompute this module's steps in the backward instead of keeping residuals "
+                                   "(a module path such as model.L_level; repeatable)");
+}
+
+int GradOptions::resolveK(const dsl::ModelGraph& g) const {
+  if (bpSteps > 0) return bpSteps;
+  if (g.credit.declared) return g.credit.maxSteps;
+  return std::max<int>(1, static_cast<int>(g.steps.size()));
+}
+
 }  // namespace hrmc::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   hrmc::cli::addCheckCommand(app, exitCode);
   hrmc::cli::addCompileCommand(app, exitCode);
   hrmc::cli::addRunCommand(app, exitCode);
+  hrmc::cli::addInspectCommand(app, exitCode);
   // CLI11 reports an unknown command only as "a subcommand is required": name it and suggest one.
   std::vector<std::string> names;
   for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
