@@ -110,7 +110,7 @@ class Hrm_AxisOp<string mnemonic, string what, list<Trait> traits = []> : Hrm_In
 def Hrm_SoftmaxOp : Hrm_AxisOp<"softmax", "Softmax along an axis", [Hrm_Vjp]>;
 def Hrm_SumOp : Hrm_AxisOp<"sum", "Sum over an axis, which is removed", [Hrm_Vjp]>;
 def Hrm_MeanOp : Hrm_AxisOp<"mean", "Mean over an axis, which is removed", [Hrm_Vjp]>;
-def Hrm_MaxOp : Hrm_AxisOp<"max", "Maximum over an axis, which is removed">;
+def Hrm_MaxOp : Hrm_AxisOp<"max", "Maximum over an axis, which is removed", [Hrm_Vjp]>;
 
 def Hrm_ReshapeOp : Hrm_Op<"reshape", [Pure, Hrm_Vjp]> {
   let summary = "Same elements, new static shape (T stays the leading dimension)";
@@ -226,6 +226,13 @@ def Hrm_UnbroadcastOp : Hrm_Op<"unbroadcast", [Pure]> {
   let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+def Hrm_MaxGradOp : Hrm_InferredOp<"max_grad"> {
+  let summary = "dx of max over an axis: g at the first maximal element along the axis, 0 elsewhere";
+  let arguments = (ins Hrm_FloatTensor:$x, Hrm_FloatTensor:$grad, I64Attr:$axis);
+  let results = (outs Hrm_FloatTensor:$result);
+  let assemblyFormat = "$x `,` $grad attr-dict `:` functional-type(operands, results)";
 }
 
 def Hrm_PadOp : Hrm_InferredOp<"pad"> {

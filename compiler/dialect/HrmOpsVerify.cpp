@@ -294,6 +294,19 @@ LogicalResult LabelMeanGradOp::inferReturnTypes(mlir::MLIRContext* ctx, std::opt
   return result(out, labels.getShape(), mlir::Float32Type::get(ctx));
 }
 
+LogicalResult MaxGradOp::inferReturnTypes(mlir::MLIRContext*, std::optional<mlir::Location> loc, Adaptor a,
+                                          llvm::SmallVectorImpl<Type>& out) {
+  auto x = ranked(a.getX().getType());
+  auto g = ranked(a.getGrad().getType());
+  const int64_t axis = static_cast<int64_t>(a.getAxis());
+  if (failed(axisIn(loc, axis, x.getRank()))) return failure();
+  llvm::SmallVector<int64_t> reduced(x.getShape());
+  reduced.erase(reduced.begin() + axis);
+  if (g.getShape() != llvm::ArrayRef<int64_t>(reduced)) return fail(loc, "max_grad: gradient " + str(g) + " does not match " + str(x));
+  out.push_back(x);
+  return success();
+}
+
 LogicalResult PadOp::inferReturnTypes(mlir::MLIRContext*, std::optional<mlir::Location> loc, Adaptor a,
                                       llvm::SmallVectorImpl<Type>& out) {
   auto x = ranked(a.getX().getType());

@@ -185,6 +185,11 @@ LogicalResult MeanOp::buildVjp(OpBuilder& b, mlir::ValueRange grads, llvm::Small
   return success();
 }
 
+LogicalResult MaxOp::buildVjp(OpBuilder& b, mlir::ValueRange grads, llvm::SmallVectorImpl<Value>& out) {
+  out.push_back(b.create<MaxGradOp>(getLoc(), getX(), grads[0], getAxisAttr()));
+  return success();
+}
+
 LogicalResult ReshapeOp::buildVjp(OpBuilder& b, mlir::ValueRange grads, llvm::SmallVectorImpl<Value>& out) {
   out.push_back(b.create<ReshapeOp>(getLoc(), getX().getType(), grads[0]));
   return success();

@@ -334,6 +334,20 @@ class Interpreter {
             for (int64_t d = rank - 1; d >= 0 && ++idx[d] == x.shape[d]; --d) idx[d] = 0;
           }
         })
+        .Case([&](MaxGradOp m) {
+          const HostTensor<Real>& x = real(m.getX());
+          const HostTensor<Real>& g = real(m.getGrad());
+          HostTensor<Real>& y = result(op);
+          int64_t outer, dim, inner;
+          around(x.shape, static_cast<int64_t>(m.getAxis()), outer, dim, inner);
+          for (int64_t o = 0; o < outer; ++o)
+            for (int64_t i = 0; i < inner; ++i) {
+              int64_t best = 0;
+              for (int64_t d = 1; d < dim; ++d)
+                if (x.data[(o * dim + d) * inner + i] > x.data[(o * dim + best) * inner + i]) best = d;
+              y.data[(o * dim + best) * inner + i] = g.data[o * inner + i];
+            }
+        })
         .Case([&](PadOp p) {
           const HostTensor<Real>& x = real(p.getX());
           HostTensor<Real>& y = result(op);

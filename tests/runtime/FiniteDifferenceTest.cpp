@@ -131,6 +131,7 @@ std::vector<Case> primitiveCases() {
                                      "    y = reshape(s, [T, 8]) * reshape(sum(x, axis = 1), [T, 1]) + concat([m, m, m, m], axis = 1);")},
       {"split_concat_matmul", model("  param w: [8, 8] = zeros();\n", "    a, b = split(x @ w, [3, 5]);\n"
                                                                      "    y = concat([b * b, a], axis = -1);")},
+      {"max", model("", "    m = max(reshape(x, [T, 2, 4]), axis = 2);\n    y = x * concat([m, m, m, m], axis = 1);")},
       {"broadcast_to", model("  param start: [8] = zeros();\n", "    y = x + broadcast_to(start, [T, 8]) * x;")},
   };
 }
