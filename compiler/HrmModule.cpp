@@ -18,6 +18,7 @@ namespace hrmc::compiler {
 struct HrmModule::Impl {
   mlir::MLIRContext context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
+  Credit credit;
 };
 
 HrmModule::HrmModule() : impl_(std::make_unique<Impl>()) {
@@ -51,6 +52,9 @@ std::unique_ptr<HrmModule> HrmModule::fromGraph(const dsl::ModelGraph& graph, co
     if (error.empty()) error = "the lowered module does not verify:\n" + capture.text;
     return nullptr;
   }
+  if (graph.credit.declared)
+    m->impl_->credit = {graph.credit.minSteps, graph.credit.maxSteps, graph.credit.warmupRatio, 0};
+  m->impl_->credit.recurrentSteps = static_cast<int>(graph.steps.size());
   return m;
 }
 
@@ -84,6 +88,28 @@ std::string HrmModule::trainStep(int K, std::string& error, const std::vector<st
   }
   return fn.getName().str();
 }
+
+std::vector<HrmModule::WeightSpec> HrmModule::weights() const {
+  std::vector<WeightSpec> out;
+  auto fn = impl_->module->lookupSymbol<mlir::func::FuncOp>(kForwardFn);
+  if (!fn) return out;
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+    auto init = fn.getArgAttrOfType<mlir::StringAttr>(i, kInitAttr);
+    if (!init) continue;  // inputs and the packed sequence
+    auto t = mlir::cast<mlir::RankedTensorType>(fn.getArgument(i).getType());
+    WeightSpec w;
+    w.name = fn.getArgAttrOfType<mlir::StringAttr>(i, kArgNameAttr).str();
+    w.shape.assign(t.getShape().begin(), t.getShape().end());
+    w.trainable = !fn.getArgAttr(i, kBufferAttr);
+    w.bf16 = t.getElementType().isBF16();
+    w.init = init.str();
+    if (auto s = fn.getArgAttrOfType<mlir::FloatAttr>(i, kInitStdAttr)) w.stddev = s.getValueAsDouble();
+    out.push_back(w);
+  }
+  return out;
+}
+
+HrmModule::Credit HrmModule::credit() const { return impl_->credit; }
 
 std::vector<std::string> HrmModule::gradientNames(const std::string& function) const {
   std::vector<std::string> names;

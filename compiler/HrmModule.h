@@ -45,6 +45,24 @@ class HrmModule {
   };
   std::vector<Residual> residuals(const std::string& function) const;
 
+  // The weights and buffers `forward` takes, in argument order, with their initializers.
+  struct WeightSpec {
+    std::string name;            // reference name, e.g. lm_head.weight
+    std::vector<int64_t> shape;
+    bool trainable = true;       // false for buffers
+    bool bf16 = false;           // stored as bfloat16 (zL_init)
+    std::string init;            // trunc_normal | zeros | ones
+    double stddev = 0;
+  };
+  std::vector<WeightSpec> weights() const;
+  // The model's credit window as declared (min, max, warm-up); {0, 0, 0} when it declares none.
+  struct Credit {
+    int minSteps = 0, maxSteps = 0;
+    double warmupRatio = 0;
+    int recurrentSteps = 0;  // H and L steps of the unrolled recurrence
+  };
+  Credit credit() const;
+
   // The module's text; with locations, each op ends in loc("file.hrm":line:col).
   std::string print(bool withLocations) const;
   // One function's text.

@@ -76,6 +76,11 @@ class Lowering {
     for (size_t i = 0; i < g_.weights.size(); ++i) {
       fn.setArgAttr(firstWeight + i, kArgNameAttr, b_.getStringAttr(g_.weights[i].name));
       if (!g_.weights[i].trainable) fn.setArgAttr(firstWeight + i, kBufferAttr, b_.getUnitAttr());
+      if (withLoss) continue;  // the initializer is recorded once, on forward
+      const dsl::InitKind init = g_.weights[i].init;
+      fn.setArgAttr(firstWeight + i, kInitAttr,
+                    b_.getStringAttr(init == dsl::InitKind::Zeros ? "zeros" : init == dsl::InitKind::Ones ? "ones" : "trunc_normal"));
+      if (init == dsl::InitKind::TruncNormal) fn.setArgAttr(firstWeight + i, kInitStdAttr, b_.getF64FloatAttr(g_.weights[i].stddev));
     }
     mlir::Block* entry = fn.addEntryBlock();
     b_.setInsertionPointToStart(entry);

@@ -13,6 +13,8 @@ inline constexpr const char* kForwardFn = "forward";
 inline constexpr const char* kLossFn = "loss";
 inline constexpr const char* kArgNameAttr = "hrm.name";      // reference parameter name / input name
 inline constexpr const char* kBufferAttr = "hrm.buffer";     // an untrained buffer (zL_init)
+inline constexpr const char* kInitAttr = "hrm.init";         // initializer: trunc_normal | zeros | ones
+inline constexpr const char* kInitStdAttr = "hrm.init_std";  // its standard deviation (trunc_normal)
 
 bool lowerGraph(const dsl::ModelGraph& graph, const dsl::SourceManager& sources, mlir::ModuleOp module,
                 std::string& error);

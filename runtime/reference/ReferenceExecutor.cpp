@@ -75,6 +75,19 @@ class Interpreter {
     const HostTensor<Real>& a = real(op.getOperand(0));
     const HostTensor<Real>& b = real(op.getOperand(1));
     HostTensor<Real>& y = result(op);
+    // Common cases first: equal shapes, a scalar on either side, a row vector broadcast over rows.
+    if (a.shape == b.shape) {
+      for (int64_t i = 0; i < y.numel(); ++i) y.data[i] = f(a.data[i], b.data[i]);
+      return;
+    }
+    if (b.numel() == 1 && a.numel() == y.numel()) {
+      for (int64_t i = 0; i < y.numel(); ++i) y.data[i] = f(a.data[i], b.data[0]);
+      return;
+    }
+    if (a.numel() == 1 && b.numel() == y.numel()) {
+      for (int64_t i = 0; i < y.numel(); ++i) y.data[i] = f(a.data[0], b.data[i]);
+      return;
+    }
     const int64_t rank = y.rank();
     std::vector<int64_t> sa(rank, 0), sb(rank, 0), idx(rank, 0);
     auto strides = [&](const HostTensor<Real>& x, std::vector<int64_t>& s) {

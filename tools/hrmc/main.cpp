@@ -1,4 +1,6 @@
 // hrmc: a JIT-compiled DSL engine for hierarchical recurrent language models.
+#include <malloc.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -6,6 +8,10 @@
 #include "tools/hrmc/Commands.h"
 
 int main(int argc, char** argv) {
+  // Executors allocate many short-lived tensors of a few hundred KiB: keep them on the heap instead of
+  // fresh mmaps, which cost a page fault per page on every allocation.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app{"hrmc " HRMC_VERSION " — compile, train and inspect hierarchical recurrent language models (.hrm)"};
   app.set_version_flag("--version,-V", "hrmc " HRMC_VERSION);
   app.require_subcommand(1);
@@ -17,6 +23,9 @@ int main(int argc, char** argv) {
   hrmc::cli::addCompileCommand(app, exitCode);
   hrmc::cli::addRunCommand(app, exitCode);
   hrmc::cli::addInspectCommand(app, exitCode);
+  hrmc::cli::addTrainCommand(app, exitCode);
+  hrmc::cli::addGenerateCommand(app, exitCode);
+  hrmc::cli::addEvalCommand(app, exitCode);
   // CLI11 reports an unknown command only as "a subcommand is required": name it and suggest one.
   std::vector<std::string> names;
   for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());

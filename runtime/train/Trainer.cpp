@@ -1,0 +1,291 @@
+#include "runtime/train/Trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/data/Packing.h"
+#include "runtime/io/ArrayDir.h"
+#include "runtime/train/Generator.h"
+
+namespace hrmc::runtime {
+
+namespace fs = std::filesystem;
+
+Trainer::Trainer(const TrainConfig& config, compiler::HrmModule& module, Backend& backend, const Tokenizer& tok,
+                 TokenizedSamples train, std::vector<TextSample> heldOut, std::ostream& out)
+    : cfg_(config), module_(module), backend_(backend), tok_(tok), train_(std::move(train)), heldOut_(std::move(heldOut)),
+      out_(out) {
+  heldOutTokens_ = tokenize(heldOut_, tok_);
+  for (size_t s = 0; s < train_.size(); ++s)
+    if (train_.packedLength(s) > cfg_.microBatchTokens)
+      throw DataError("a training sample packs to " + std::to_string(train_.packedLength(s)) +
+                      " tokens, more than train.micro_batch_tokens = " + std::to_string(cfg_.microBatchTokens));
+  // Credit window: the model's declaration unless the run config overrides it.
+  const compiler::HrmModule::Credit c = module_.credit();
+  const int steps = std::max(1, c.recurrentSteps);
+  bpMin_ = cfg_.bpMinSteps > 0 ? cfg_.bpMinSteps : c.maxSteps > 0 ? c.minSteps : steps;
+  bpMax_ = cfg_.bpMaxSteps > 0 ? cfg_.bpMaxSteps : c.maxSteps > 0 ? c.maxSteps : steps;
+  bpWarmup_ = cfg_.bpWarmupRatio >= 0 ? cfg_.bpWarmupRatio : c.warmupRatio;
+  if (bpMin_ > bpMax_) throw ConfigError("train.bp_min_steps is larger than train.bp_max_steps");
+  // Steps per epoch follow from packing epoch 0 (packing is < 100% efficient, so this is exact only
+  // for that epoch, as in the reference's estimate).
+  std::vector<int64_t> lengths;
+  for (int64_t s : epochOrder(static_cast<int64_t>(train_.size()), cfg_.seed, 0)) lengths.push_back(train_.packedLength(s));
+  batchesPerEpoch_ = static_cast<int64_t>(multipackBatches(lengths, cfg_.microBatchTokens, 1, 0, false).size());
+  const int64_t accum = cfg_.batchTokens / cfg_.microBatchTokens;
+  totalSteps_ = cfg_.steps > 0 ? cfg_.steps : std::max<int64_t>(1, cfg_.epochs * batchesPerEpoch_ / accum);
+}
+
+void Trainer::initialize() {
+  SplitMix64 rng(cfg_.seed ^ 0x5eed5eed5eedull);
+  state_ = TrainingState{};
+  for (const compiler::HrmModule::WeightSpec& w : module_.weights()) {
+    HostTensor<float> t(w.shape, w.init == "ones" ? 1.0f : 0.0f);
+    if (w.init == "trunc_normal") {
+      // fmod(N(0,1), 3) · 1.014762601732121 · std (HRM-TEXT.md §1.9), N(0,1) by Box-Muller.
+      for (float& x : t.data) {
+        const double u1 = std::max(rng.uniform(), 1e-300), u2 = rng.uniform();
+        const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+        x = static_cast<float>(std::fmod(z, 3.0) * 1.014762601732121 * w.stddev);
+      }
+    }
+    if (w.bf16)
+      for (float& x : t.data) x = roundToBf16(x);
+    state_.params[w.name] = std::move(t);
+  }
+  std::map<std::string, HostTensor<float>> trainable;
+  for (const compiler::HrmModule::WeightSpec& w : module_.weights())
+    if (w.trainable) trainable[w.name] = state_.params[w.name];
+  opt_ = std::make_unique<AdamAtan2>(AdamAtan2Config{cfg_.beta1, cfg_.beta2, cfg_.weightDecay, cfg_.ema}, trainable);
+}
+
+void Trainer::restore(TrainingState s) {
+  for (const compiler::HrmModule::WeightSpec& w : module_.weights()) {
+    auto it = s.params.find(w.name);
+    if (it == s.params.end()) throw IoError("the checkpoint has no weight '" + w.name + "' (a different model?)");
+    if (it->second.shape != w.shape)
+      throw IoError("weight '" + w.name + "' has shape " + shapeString(it->second.shape) + " in the checkpoint but " +
+                    shapeString(w.shape) + " in the model");
+  }
+  std::map<std::string, HostTensor<float>> trainable;
+  for (const compiler::HrmModule::WeightSpec& w : module_.weights())
+    if (w.trainable) trainable[w.name] = s.params[w.name];
+  opt_ = std::make_unique<AdamAtan2>(AdamAtan2Config{cfg_.beta1, cfg_.beta2, cfg_.weightDecay, cfg_.ema}, trainable);
+  for (auto& [name, st] : s.optimizer)
+    if (opt_->state().count(name)) opt_->state()[name] = st;
+  state_ = std::move(s);
+}
+
+std::vector<int64_t> Trainer::nextMicroBatch() {
+  for (;;) {
+    if (cachedEpoch_ != state_.epoch) {
+      const std::vector<int64_t> order = epochOrder(static_cast<int64_t>(train_.size()), cfg_.seed, state_.epoch);
+      std::vector<int64_t> lengths;
+      for (int64_t s : order) lengths.push_back(train_.packedLength(s));
+      epochBatches_ = multipackBatches(lengths, cfg_.microBatchTokens, 1, 0, false);
+      for (auto& b : epochBatches_)
+        for (int64_t& i : b) i = order[i];
+      cachedEpoch_ = state_.epoch;
+    }
+    if (state_.microBatch < static_cast<int64_t>(epochBatches_.size())) return epochBatches_[state_.microBatch++];
+    ++state_.epoch;
+    state_.microBatch = 0;
+  }
+}
+
+std::string Trainer::trainStepFor(int K) {
+  std::string error;
+  const std::string fn = module_.trainStep(K, error);
+  if (fn.empty()) throw ConfigError("cannot build the train step for K = " + std::to_string(K) + ": " + error);
+  return fn;
+}
+
+EvalResult Trainer::evaluate(const WeightMap& weights, bool withGeneration) {
+  EvalResult r;
+  if (heldOut_.empty()) return r;
+  std::vector<int64_t> lengths;
+  for (size_t s = 0; s < heldOutTokens_.size(); ++s) lengths.push_back(heldOutTokens_.packedLength(s));
+  double lossSum = 0, accSum = 0, exactSum = 0, valid = 0;
+  for (const auto& b : multipackBatches(lengths, cfg_.microBatchTokens, 1, 0, false)) {
+    PackedBatch batch = buildBatch(heldOutTokens_, b, cfg_.microBatchTokens, cfg_.targetOnly);
+    const double n = static_cast<double>(std::count_if(batch.labels.begin(), batch.labels.end(), [](int32_t l) { return l != -100; }));
+    const auto out = backend_.run("loss", batch, weights);
+    lossSum += out[0].data[0] * n;
+    accSum += out[1].data[0] * n;
+    exactSum += out[2].data[0] * static_cast<double>(b.size());
+    valid += n;
+    r.samples += static_cast<int64_t>(b.size());
+  }
+  r.loss = valid > 0 ? lossSum / valid : 0;
+  r.accuracy = valid > 0 ? accSum / valid : 0;
+  r.exactAccuracy = r.samples > 0 ? exactSum / static_cast<double>(r.samples) : 0;
+  if (withGeneration) {
+    std::vector<Prompt> prompts;
+    int64_t longest = 0;
+    for (const TextSample& s : heldOut_) {
+      prompts.push_back({s.instruction, s.condition});
+      longest = std::max<int64_t>(longest, static_cast<int64_t>(s.response.size()));
+    }
+    GenerateOptions g;
+    g.maxTokens = longest + 4;
+    g.maxContext = cfg_.microBatchTokens;
+    std::vector<std::string> got = generate(backend_, weights, tok_, prompts, g);
+    int64_t right = 0;
+    for (size_t i = 0; i < got.size(); ++i) right += got[i] == heldOut_[i].response;
+    r.generationExact = static_cast<double>(right) / static_cast<double>(got.size());
+  }
+  return r;
+}
+
+void Trainer::checkpoint(const std::string& sources) {
+  state_.optimizer = opt_->state();
+  state_.configToml = toToml(cfg_);
+  state_.sources = sources;
+  char name[64];
+  std::snprintf(name, sizeof name, "step-%06lld.safetensors", static_cast<long long>(state_.step));
+  const fs::path dir = fs::path(cfg_.output) / "checkpoints";
+  saveCheckpoint((dir / name).string(), state_);
+  const fs::path tmp = dir / "latest.tmp";
+  std::ofstream(tmp) << name << "\n";
+  fs::rename(tmp, dir / "latest");
+}
+
+namespace {
+std::string clock(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  return buf;
+}
+}  // namespace
+
+bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int64_t pauseAt) {
+  fs::create_directories(cfg_.output);
+  std::ofstream metrics(fs::path(cfg_.output) / "metrics.jsonl", std::ios::app);
+  const bool tty = isatty(STDERR_FILENO);
+  const int64_t accum = cfg_.batchTokens / cfg_.microBatchTokens;
+  std::vector<std::pair<int64_t, double>> trainCurve, evalCurve;
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const int64_t firstStep = state_.step;
+  double tokens = 0;
+  while (state_.step < totalSteps_) {
+    if (stop.load() || (pauseAt > 0 && state_.step >= pauseAt)) {
+      checkpoint(sources);
+      if (tty) std::fputc('\n', stderr);
+      out_ << "interrupted: saved a checkpoint at step " << state_.step << "; continue with --resume " << cfg_.output << "\n";
+      return false;
+    }
+    const int64_t step = state_.step + 1;
+    const int K = creditWindowAt(step, totalSteps_, bpMin_, bpMax_, bpWarmup_);
+    const double lr = learningRateAt(step, totalSteps_, cfg_.lr, cfg_.lrMinRatio, cfg_.lrWarmupSteps);
+    const std::string fn = trainStepFor(K);
+    const std::vector<std::string> names = module_.gradientNames(fn);
+    // Micro-batches: gradients of each micro-batch's mean loss, weighted by its share of valid labels,
+    // sum to the gradient of the step's token-mean loss (§3.7).
+    std::vector<PackedBatch> micro;
+    std::vector<double> valid;
+    double totalValid = 0;
+    for (int64_t a = 0; a < accum; ++a) {
+      micro.push_back(buildBatch(train_, nextMicroBatch(), cfg_.microBatchTokens, cfg_.targetOnly));
+      valid.push_back(static_cast<double>(
+          std::count_if(micro.back().labels.begin(), micro.back().labels.end(), [](int32_t l) { return l != -100; })));
+      totalValid += valid.back();
+    }
+    std::map<std::string, HostTensor<float>> grads;
+    double loss = 0, acc = 0, exact = 0;
+    for (size_t a = 0; a < micro.size(); ++a) {
+      const auto out = backend_.run(fn, micro[a], state_.params);
+      const double w = totalValid > 0 ? valid[a] / totalValid : 1.0 / static_cast<double>(micro.size());
+      loss += w * out[0].data[0];
+      acc += w * out[1].data[0];
+      exact += out[2].data[0] / static_cast<double>(micro.size());
+      for (size_t i = 0; i < names.size(); ++i) {
+        const HostTensor<float>& g = out[3 + i];
+        auto [it, fresh] = grads.emplace(names[i], HostTensor<float>(g.shape, 0.0f));
+        for (size_t j = 0; j < g.data.size(); ++j) it->second.data[j] += static_cast<float>(w) * g.data[j];
+      }
+      tokens += static_cast<double>(micro[a].inputs.size());
+    }
+    std::map<std::string, HostTensor<float>> trainable;
+    for (const auto& [name, st] : opt_->state()) trainable[name] = std::move(state_.params[name]);
+    opt_->step(trainable, grads, lr);
+    for (auto& [name, p] : trainable) state_.params[name] = std::move(p);
+    state_.step = step;
+    losses_.push_back(loss);
+    trainCurve.emplace_back(step, loss);
+
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const double tps = tokens / std::max(elapsed, 1e-9);
+    const double eta = elapsed / static_cast<double>(step - firstStep) * static_cast<double>(totalSteps_ - step);
+    metrics << nlohmann::json{{"step", step}, {"loss", loss}, {"accuracy", acc}, {"exact_accuracy", exact}, {"lr", lr},
+                              {"bp_steps", K}, {"tokens_per_s", tps}}.dump()
+            << "\n";
+    char line[256];
+    std::snprintf(line, sizeof line, "step %lld/%lld  loss %.4f  acc %.3f  lr %.2e  K %d  %.0f tok/s  ETA %s",
+                  static_cast<long long>(step), static_cast<long long>(totalSteps_), loss, acc, lr, K, tps,
+                  clock(eta).c_str());
+    if (tty) std::fprintf(stderr, "\r%-100s", line);
+    else if (step % cfg_.logInterval == 0 || step == totalSteps_) out_ << line << "\n" << std::flush;
+
+    const bool last = step == totalSteps_;
+    if ((cfg_.evalInterval > 0 && step % cfg_.evalInterval == 0) || last) {
+      const EvalResult e = evaluate(evaluationWeights({0, 0, 0, state_.params, opt_->state(), "", "", ""}, cfg_.ema > 0), false);
+      evalCurve.emplace_back(step, e.loss);
+      metrics << nlohmann::json{{"step", step}, {"eval_loss", e.loss}, {"eval_accuracy", e.accuracy},
+                                {"eval_exact_accuracy", e.exactAccuracy}}.dump()
+              << "\n";
+      if (tty) std::fputc('\n', stderr);
+      out_ << "eval @ step " << step << ": loss " << e.loss << ", token accuracy " << e.accuracy << ", exact "
+           << e.exactAccuracy << " (" << e.samples << " held-out samples)\n" << std::flush;
+    }
+    if ((cfg_.checkpointInterval > 0 && step % cfg_.checkpointInterval == 0) || last) checkpoint(sources);
+    metrics.flush();
+  }
+  if (tty) std::fputc('\n', stderr);
+  writeLossPlot((fs::path(cfg_.output) / "loss.svg").string(), trainCurve, evalCurve);
+  return true;
+}
+
+void writeLossPlot(const std::string& path, const std::vector<std::pair<int64_t, double>>& train,
+                   const std::vector<std::pair<int64_t, double>>& eval) {
+  if (train.empty()) return;
+  const double W = 640, H = 360, L = 60, R = 20, T = 20, B = 40;
+  double maxStep = 1, maxLoss = 0, minLoss = 1e300;
+  for (const auto* curve : {&train, &eval})
+    for (const auto& [s, l] : *curve) {
+      maxStep = std::max(maxStep, static_cast<double>(s));
+      maxLoss = std::max(maxLoss, l);
+      minLoss = std::min(minLoss, l);
+    }
+  if (maxLoss <= minLoss) maxLoss = minLoss + 1;
+  auto x = [&](double s) { return L + (W - L - R) * s / maxStep; };
+  auto y = [&](double l) { return T + (H - T - B) * (1 - (l - minLoss) / (maxLoss - minLoss)); };
+  std::ofstream out(path);
+  out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      << "<line x1=\"" << L << "\" y1=\"" << H - B << "\" x2=\"" << W - R << "\" y2=\"" << H - B << "\" stroke=\"black\"/>\n"
+      << "<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\"" << H - B << "\" stroke=\"black\"/>\n"
+      << "<text x=\"" << (W / 2) << "\" y=\"" << H - 8 << "\" text-anchor=\"middle\">step (last " << static_cast<int64_t>(maxStep) << ")</text>\n"
+      << "<text x=\"10\" y=\"" << T + 10 << "\">" << maxLoss << "</text>\n"
+      << "<text x=\"10\" y=\"" << H - B << "\">" << minLoss << "</text>\n";
+  auto poly = [&](const std::vector<std::pair<int64_t, double>>& c, const char* color, const char* label, double ly) {
+    if (c.empty()) return;
+    out << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"1.5\" points=\"";
+    for (const auto& [s, l] : c) out << x(static_cast<double>(s)) << "," << y(l) << " ";
+    out << "\"/>\n<text x=\"" << W - R - 120 << "\" y=\"" << ly << "\" fill=\"" << color << "\">" << label << "</text>\n";
+  };
+  poly(train, "#1f77b4", "train loss", T + 14);
+  poly(eval, "#d62728", "held-out loss", T + 30);
+  out << "</svg>\n";
+}
+
+}  // namespace hrmc::runtime

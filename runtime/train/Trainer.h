@@ -1,0 +1,71 @@
+#pragma once
+// The training loop (HRM-TEXT.md §4.6): packed batches from the data pipeline, K(step) choosing the
+// compiled train-step variant, gradient accumulation over micro-batches, AdamATan2 + EMA, periodic
+// held-out evaluation, metrics as JSONL with a loss plot, checkpoints, and a clean stop on Ctrl-C.
+#include <atomic>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/data/Samples.h"
+#include "runtime/train/Backend.h"
+#include "runtime/train/Checkpoint.h"
+#include "runtime/train/TrainConfig.h"
+
+namespace hrmc::runtime {
+
+struct EvalResult {
+  double loss = 0, accuracy = 0, exactAccuracy = 0;  // teacher-forced, over every held-out sample
+  double generationExact = -1;                        // greedy generation == response, -1 if not run
+  int64_t samples = 0;
+};
+
+class Trainer {
+ public:
+  Trainer(const TrainConfig& config, compiler::HrmModule& module, Backend& backend, const Tokenizer& tok,
+          TokenizedSamples train, std::vector<TextSample> heldOut, std::ostream& out);
+
+  // Fresh weights from the model's initializers (§1.9), seeded by config.seed.
+  void initialize();
+  // Continues exactly from a checkpoint (weights, optimizer state, step, data position).
+  void restore(TrainingState state);
+  int64_t totalSteps() const { return totalSteps_; }
+  const TrainingState& state() const { return state_; }
+
+  // Runs until the configured end, or until `stop` is set or step `pauseAt` is reached (both checkpoint
+  // and return false, to be continued with restore()). Returns whether it finished.
+  bool run(const std::atomic<bool>& stop, const std::string& sources, int64_t pauseAt = 0);
+  // Teacher-forced loss/accuracy on the held-out samples, and greedy-generation exact match.
+  EvalResult evaluate(const WeightMap& weights, bool withGeneration);
+  std::vector<double> losses() const { return losses_; }
+
+ private:
+  std::vector<int64_t> nextMicroBatch();
+  void checkpoint(const std::string& sources);
+  std::string trainStepFor(int K);
+
+  TrainConfig cfg_;
+  compiler::HrmModule& module_;
+  Backend& backend_;
+  const Tokenizer& tok_;
+  TokenizedSamples train_;
+  std::vector<TextSample> heldOut_;
+  TokenizedSamples heldOutTokens_;
+  std::ostream& out_;
+  TrainingState state_;
+  std::unique_ptr<AdamAtan2> opt_;
+  int64_t totalSteps_ = 0;
+  int64_t batchesPerEpoch_ = 0;
+  int64_t cachedEpoch_ = -1;
+  std::vector<std::vector<int64_t>> epochBatches_;
+  std::vector<double> losses_;
+  int bpMin_ = 1, bpMax_ = 1;
+  double bpWarmup_ = 0;
+};
+
+// Writes `values` (one per step) as an SVG line chart.
+void writeLossPlot(const std::string& path, const std::vector<std::pair<int64_t, double>>& train,
+                   const std::vector<std::pair<int64_t, double>>& eval);
+
+}  // namespace hrmc::runtime

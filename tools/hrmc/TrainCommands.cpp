@@ -1,0 +1,336 @@
+// `hrmc train`, `hrmc generate` and `hrmc eval`: the training workflow on top of runtime/train.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/data/SyntheticTasks.h"
+#include "runtime/io/ArrayDir.h"
+#include "runtime/train/Generator.h"
+#include "runtime/train/Trainer.h"
+#include "tools/hrmc/Commands.h"
+
+namespace hrmc::cli {
+
+namespace fs = std::filesystem;
+using namespace hrmc::runtime;
+
+namespace {
+
+std::atomic<bool> gStop{false};
+void onInterrupt(int) { gStop.store(true); }
+
+// The model a run config names, compiled to hrm.
+std::optional<CompiledModel> compileRunModel(const TrainConfig& cfg, int& exitCode) {
+  ModelOptions m;
+  m.file = cfg.model;
+  m.preset = cfg.preset;
+  for (const auto& [k, v] : cfg.modelSet) m.sets.push_back(k + "=" + v);
+  return compileToHrm(m, exitCode);
+}
+
+std::string sourcesJson(const dsl::FrontendResult& fe) {
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t i = 0; i < fe.sources.fileCount(); ++i) j[fe.sources.path(static_cast<uint32_t>(i))] = fe.sources.text(static_cast<uint32_t>(i));
+  return j.dump();
+}
+
+int64_t modelVocab(const CompiledModel& c) {
+  const dsl::ModelGraph& g = *c.frontend->graph;
+  const dsl::TensorType& t = g.nodes[g.output].type;
+  return t.dims.size() == 2 ? t.dims[1] : 0;
+}
+
+bool checkVocab(const CompiledModel& c, const Tokenizer& tok) {
+  if (modelVocab(c) >= tok.vocabSize()) return true;
+  std::cerr << "hrmc: error: the model's vocabulary is " << modelVocab(c) << " but the " << tok.name() << " tokenizer needs "
+            << tok.vocabSize() << " (padded: " << tok.paddedVocab() << ")\nhint: --set vocab=" << tok.paddedVocab() << "\n";
+  return false;
+}
+
+struct LoadedRun {
+  TrainConfig config;
+  CompiledModel model;
+  TrainingState state;
+};
+
+// A checkpoint and the model it was trained from (recompiled from its recorded config).
+std::optional<LoadedRun> loadRun(const std::string& checkpoint, int& exitCode) {
+  LoadedRun r;
+  try {
+    r.state = loadCheckpoint(resolveCheckpoint(checkpoint));
+    const fs::path tmp = fs::temp_directory_path() / ("hrmc-run-config-" + std::to_string(::getpid()) + ".toml");
+    std::ofstream(tmp) << r.state.configToml;
+    r.config = loadTrainConfig(tmp.string());
+    fs::remove(tmp);
+  } catch (const IoError& e) {
+    std::cerr << "hrmc: error: " << e.what() << "\n";
+    exitCode = kIoError;
+    return std::nullopt;
+  } catch (const ConfigError& e) {
+    std::cerr << "hrmc: error: the checkpoint's run config is invalid: " << e.what() << "\n";
+    exitCode = kCompileError;
+    return std::nullopt;
+  }
+  auto c = compileRunModel(r.config, exitCode);
+  if (!c) return std::nullopt;
+  r.model = std::move(*c);
+  // Warn when the model source on disk is not the one the checkpoint was trained from.
+  auto recorded = nlohmann::json::parse(r.state.sources, nullptr, false);
+  const std::string root = r.model.frontend->sources.path(r.model.frontend->program->root()->file->fileId);
+  if (recorded.is_object() && recorded.contains(root) && recorded[root] != r.model.frontend->sources.text(r.model.frontend->program->root()->file->fileId))
+    std::cerr << "hrmc: warning: " << root << " changed since this checkpoint was trained\n";
+  for (const compiler::HrmModule::WeightSpec& w : r.model.module->weights()) {
+    auto it = r.state.params.find(w.name);
+    if (it == r.state.params.end() || it->second.shape != w.shape) {
+      std::cerr << "hrmc: error: the checkpoint does not fit the model: weight '" << w.name << "'\n";
+      exitCode = kCompileError;
+      return std::nullopt;
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+void addTrainCommand(CLI::App& app, int& exitCode) {
+  struct Opts {
+    std::string model, config, preset, resume, output;
+    std::vector<std::string> sets, options;
+    int64_t steps = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* cmd = app.add_subcommand("train", "train a model (default: the tiny HRM-Text on a built-in task)");
+  cmd->add_option("model", o->model, "the .hrm model (default: the config's model, models/hrm_text.hrm)");
+  cmd->add_option("--config,-c", o->config, "run configuration (TOML); every key is validated");
+  cmd->add_option("--preset,-p", o->preset, "model preset (default: the config's, tiny)");
+  cmd->add_option("--set,-s", o->sets, "model config override KEY=VALUE (repeatable)");
+  cmd->add_option("--option,-o", o->options, "run config override SECTION.KEY=VALUE, e.g. train.lr=1e-3 (repeatable)");
+  cmd->add_option("--steps", o->steps, "number of optimizer steps (overrides train.steps)");
+  cmd->add_option("--output", o->output, "run folder: metrics.jsonl, loss.svg, checkpoints/ (overrides output)");
+  cmd->add_option("--resume", o->resume, "continue a run exactly from its latest checkpoint (a run folder or a checkpoint)");
+  cmd->callback([o, &exitCode] {
+    TrainConfig cfg;
+    TrainingState resumeState;
+    try {
+      if (!o->resume.empty()) {
+        resumeState = loadCheckpoint(resolveCheckpoint(o->resume));
+        const fs::path tmp = fs::temp_directory_path() / ("hrmc-resume-" + std::to_string(::getpid()) + ".toml");
+        std::ofstream(tmp) << resumeState.configToml;
+        cfg = loadTrainConfig(tmp.string());
+        fs::remove(tmp);
+      }
+      if (!o->config.empty()) cfg = loadTrainConfig(o->config, cfg);
+      applyOverrides(cfg, o->options);
+      if (!o->model.empty()) cfg.model = o->model;
+      if (!o->preset.empty()) cfg.preset = o->preset;
+      if (!o->output.empty()) cfg.output = o->output;
+      if (o->steps > 0) cfg.steps = o->steps;
+      for (const std::string& s : o->sets) {
+        const size_t eq = s.find('=');
+        if (eq == std::string::npos) throw ConfigError("--set expects KEY=VALUE, got '" + s + "'");
+        cfg.modelSet.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+      }
+    } catch (const ConfigError& e) {
+      std::cerr << "hrmc: error: " << e.what() << "\n";
+      exitCode = kCompileError;
+      return;
+    } catch (const IoError& e) {
+      std::cerr << "hrmc: error: " << e.what() << "\n";
+      exitCode = kIoError;
+      return;
+    }
+    auto compiled = compileRunModel(cfg, exitCode);
+    if (!compiled) return;
+    ByteTokenizer tok;
+    if (!checkVocab(*compiled, tok)) {
+      exitCode = kCompileError;
+      return;
+    }
+    try {
+      // Data: a built-in task (written out as JSONL, the format users bring) or the user's files.
+      TokenizedSamples train;
+      std::vector<TextSample> heldOut;
+      const fs::path dataDir = fs::path(cfg.output) / "data";
+      if (cfg.trainFile.empty()) {
+        TaskSpec spec{cfg.task, cfg.taskMinLen, cfg.taskMaxLen};
+        std::vector<TextSample> samples = generateTask(spec, static_cast<size_t>(cfg.trainSamples), cfg.seed + 1);
+        heldOut = generateTask(spec, static_cast<size_t>(cfg.evalSamples), cfg.seed + 2, &samples);
+        fs::create_directories(dataDir);
+        writeJsonl((dataDir / "train.jsonl").string(), samples);
+        writeJsonl((dataDir / "eval.jsonl").string(), heldOut);
+        train = tokenize(samples, tok);
+        std::cout << "data: built-in task '" << cfg.task << "', " << samples.size() << " training and " << heldOut.size()
+                  << " held-out samples (written to " << dataDir.string() << ")\n";
+      } else {
+        JsonlReport report;
+        bool cached = false;
+        train = loadTokenized(cfg.trainFile, tok, (fs::path(cfg.output) / "cache").string(), cfg.skipBadLines, report, cached);
+        if (!cfg.evalFile.empty()) heldOut = readJsonl(cfg.evalFile, cfg.skipBadLines, report);
+        std::cout << "data: " << train.size() << " training samples from " << cfg.trainFile
+                  << (cached ? " (token cache)" : "") << ", " << heldOut.size() << " held out";
+        if (report.skipped) std::cout << "; skipped " << report.skipped << " malformed lines, e.g. " << report.problems[0];
+        std::cout << "\n";
+      }
+      if (train.size() == 0) throw DataError("no training samples");
+      ReferenceBackend backend(*compiled->module);
+      Trainer trainer(cfg, *compiled->module, backend, tok, std::move(train), heldOut, std::cout);
+      if (!o->resume.empty()) {
+        trainer.restore(std::move(resumeState));
+        std::cout << "resumed at step " << trainer.state().step << " of " << trainer.totalSteps() << "\n";
+      } else {
+        trainer.initialize();
+      }
+      std::cout << "model " << compiled->frontend->graph->name << " (" << cfg.model << ", preset " << cfg.preset << "), "
+                << trainer.totalSteps() << " steps of " << cfg.batchTokens << " tokens on the " << backend.name()
+                << " backend; output in " << cfg.output << "\n";
+      std::ofstream(fs::path(cfg.output) / "config.toml") << toToml(cfg);
+      std::signal(SIGINT, onInterrupt);
+      const auto t0 = std::chrono::steady_clock::now();
+      const bool finished = trainer.run(gStop, sourcesJson(*compiled->frontend));
+      std::signal(SIGINT, SIG_DFL);
+      if (!finished) {
+        exitCode = 130;
+        return;
+      }
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      // Summary: held-out greedy-generation exact match with the EMA weights, and a few generations.
+      const WeightMap weights = evaluationWeights(
+          TrainingState{0, 0, 0, trainer.state().params, trainer.state().optimizer, "", "", ""}, cfg.ema > 0);
+      const EvalResult e = trainer.evaluate(weights, true);
+      std::cout << "\ndone: " << trainer.totalSteps() << " steps in " << static_cast<int64_t>(seconds) << " s; final train loss "
+                << trainer.losses().back() << "\nheld-out (" << e.samples << " samples, " << (cfg.ema > 0 ? "EMA" : "final")
+                << " weights): loss " << e.loss << ", token accuracy " << e.accuracy << ", generation exact match "
+                << e.generationExact << "\n";
+      std::vector<Prompt> prompts;
+      for (int64_t i = 0; i < cfg.generateExamples && i < static_cast<int64_t>(heldOut.size()); ++i)
+        prompts.push_back({heldOut[i].instruction, heldOut[i].condition});
+      GenerateOptions g;
+      g.maxContext = cfg.microBatchTokens;
+      const auto answers = generate(backend, weights, tok, prompts, g);
+      for (size_t i = 0; i < answers.size(); ++i)
+        std::cout << "  " << prompts[i].text << "  ->  " << answers[i] << (answers[i] == heldOut[i].response ? "  (correct)" : "  (expected " + heldOut[i].response + ")") << "\n";
+      std::cout << "metrics: " << (fs::path(cfg.output) / "metrics.jsonl").string() << ", plot: "
+                << (fs::path(cfg.output) / "loss.svg").string() << ", checkpoint: "
+                << (fs::path(cfg.output) / "checkpoints").string() << "\n";
+      exitCode = kOk;
+    } catch (const ConfigError& e) {
+      std::cerr << "hrmc: error: " << e.what() << "\n";
+      exitCode = kCompileError;
+    } catch (const IoError& e) {
+      std::cerr << "hrmc: error: " << e.what() << "\n";
+      exitCode = kIoError;
+    } catch (const std::exception& e) {
+      std::cerr << "hrmc: error: " << e.what() << "\n";
+      exitCode = kCompileError;
+    }
+  });
+}
+
+void addGenerateCommand(CLI::App& app, int& exitCode) {
+  struct Opts {
+    std::string checkpoint, prompt, file, condition = "direct";
+    double temperature = 0;
+    int64_t maxTokens = 64;
+    bool noEma = false;
+    uint64_t seed = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* cmd = app.add_subcommand("generate", "generate responses with a trained checkpoint (PrefixLM, §5)");
+  cmd->add_option("--checkpoint", o->checkpoint, "a run folder or checkpoint file")->required();
+  cmd->add_option("--prompt", o->prompt, "one instruction");
+  cmd->add_option("--file", o->file, "instructions, one per line");
+  cmd->add_option("--condition", o->condition, "condition tokens: direct, cot, noisy, synth (comma list)")->capture_default_str();
+  cmd->add_option("--temperature", o->temperature, "0: greedy; otherwise sample from softmax(logits / T)")->capture_default_str();
+  cmd->add_option("--max-tokens", o->maxTokens, "most tokens to generate per prompt")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "sampling seed")->capture_default_str();
+  cmd->add_flag("--no-ema", o->noEma, "use the trained weights instead of their EMA");
+  cmd->callback([o, &exitCode] {
+    if (o->prompt.empty() == o->file.empty()) {
+      std::cerr << "hrmc: error: give exactly one of --prompt TEXT and --file F\n";
+      exitCode = kUsageError;
+      return;
+    }
+    auto run = loadRun(o->checkpoint, exitCode);
+    if (!run) return;
+    std::vector<Prompt> prompts;
+    if (!o->prompt.empty()) {
+      prompts.push_back({o->prompt, o->condition});
+    } else {
+      std::ifstream in(o->file);
+      if (!in) {
+        std::cerr << "hrmc: error: " << o->file << ": cannot open\n";
+        exitCode = kIoError;
+        return;
+      }
+      for (std::string line; std::getline(in, line);)
+        if (!line.empty()) prompts.push_back({line, o->condition});
+    }
+    ByteTokenizer tok;
+    ReferenceBackend backend(*run->model.module);
+    GenerateOptions g;
+    g.temperature = o->temperature;
+    g.maxTokens = o->maxTokens;
+    g.maxContext = run->config.microBatchTokens;
+    g.seed = o->seed;
+    try {
+      for (size_t i = 0; i < prompts.size(); ++i) tok.instruction(prompts[i].text, prompts[i].condition);
+      const auto answers = generate(backend, evaluationWeights(run->state, !o->noEma), tok, prompts, g);
+      for (const std::string& a : answers) std::cout << a << "\n";
+      exitCode = kOk;
+    } catch (const std::exception& e) {
+      std::cerr << "hrmc: error: " << e.what() << "\n";
+      exitCode = kCompileError;
+    }
+  });
+}
+
+void addEvalCommand(CLI::App& app, int& exitCode) {
+  struct Opts {
+    std::string checkpoint, data;
+    bool json = false, noEma = false, skipBad = false;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* cmd = app.add_subcommand("eval", "evaluate a checkpoint on JSONL data: loss, accuracy, exact match");
+  cmd->add_option("--checkpoint", o->checkpoint, "a run folder or checkpoint file")->required();
+  cmd->add_option("--data", o->data, "instruction/response JSONL")->required();
+  cmd->add_flag("--json", o->json, "print the results as one JSON object");
+  cmd->add_flag("--no-ema", o->noEma, "use the trained weights instead of their EMA");
+  cmd->add_flag("--skip-bad-lines", o->skipBad, "skip malformed lines (counted) instead of stopping");
+  cmd->callback([o, &exitCode] {
+    auto run = loadRun(o->checkpoint, exitCode);
+    if (!run) return;
+    try {
+      JsonlReport report;
+      std::vector<TextSample> data = readJsonl(o->data, o->skipBad, report);
+      ByteTokenizer tok;
+      ReferenceBackend backend(*run->model.module);
+      TrainConfig cfg = run->config;
+      cfg.steps = 1;
+      Trainer evaluator(cfg, *run->model.module, backend, tok, tokenize(data, tok), data, std::cerr);
+      const EvalResult e = evaluator.evaluate(evaluationWeights(run->state, !o->noEma), true);
+      if (o->json) {
+        std::cout << nlohmann::json{{"samples", e.samples}, {"loss", e.loss}, {"accuracy", e.accuracy},
+                                    {"exact_accuracy", e.exactAccuracy}, {"generation_exact_match", e.generationExact},
+                                    {"skipped_lines", report.skipped}}.dump()
+                  << "\n";
+      } else {
+        std::cout << "samples " << e.samples << "\nloss " << e.loss << "\naccuracy " << e.accuracy << "\nexact_accuracy "
+                  << e.exactAccuracy << "\ngeneration_exact_match " << e.generationExact << "\n";
+        if (report.skipped) std::cout << "skipped " << report.skipped << " malformed lines\n";
+      }
+      exitCode = kOk;
+    } catch (const DataError& e) {
+      std::cerr << "hrmc: error: " << e.what() << "\n";
+      exitCode = kCompileError;
+    } catch (const std::exception& e) {
+      std::cerr << "hrmc: error: " << e.what() << "\n";
+      exitCode = kCompileError;
+    }
+  });
+}
+
+}  // namespace hrmc::cli
