@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/checkpoint/Safetensors.h"
 #include "runtime/data/SyntheticTasks.h"
 #include "runtime/io/ArrayDir.h"
 #include "runtime/train/Generator.h"
@@ -56,6 +57,77 @@ struct LoadedRun {
   CompiledModel model;
   TrainingState state;
 };
+
+// Where generate/eval take their weights from: an hrmc checkpoint (which names its model), or a
+// reference-format safetensors file (weights under the §1.11 names) with the model given explicitly.
+struct WeightSource {
+  std::string checkpoint;
+  std::string weights;
+  std::string model = "models/hrm_text.hrm";
+  std::string preset;
+  std::vector<std::string> sets;
+  void add(CLI::App& cmd) {
+    cmd.add_option("--checkpoint", checkpoint, "a run folder or checkpoint file");
+    cmd.add_option("--weights", weights, "reference-format weights (safetensors, HRM-TEXT.md §1.11 names) instead of a checkpoint");
+    cmd.add_option("--model", model, "with --weights: the .hrm model")->capture_default_str();
+    cmd.add_option("--preset", preset, "with --weights: the model preset");
+    cmd.add_option("--set", sets, "with --weights: model config override KEY=VALUE");
+  }
+};
+
+std::optional<LoadedRun> loadRun(const std::string& checkpoint, int& exitCode);
+
+// Reference weights: the model compiled from the command line, the weights checked against it.
+std::optional<LoadedRun> loadWeights(const WeightSource& src, int& exitCode) {
+  LoadedRun r;
+  r.config.model = src.model;
+  r.config.preset = src.preset;
+  for (const std::string& s : src.sets) {
+    const size_t eq = s.find('=');
+    if (eq == std::string::npos) {
+      std::cerr << "hrmc: error: --set expects KEY=VALUE, got '" << s << "'\n";
+      exitCode = kUsageError;
+      return std::nullopt;
+    }
+    r.config.modelSet.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  auto c = compileRunModel(r.config, exitCode);
+  if (!c) return std::nullopt;
+  r.model = std::move(*c);
+  try {
+    r.state.params = readSafetensors(src.weights).tensors;
+  } catch (const IoError& e) {
+    std::cerr << "hrmc: error: " << e.what() << "\n";
+    exitCode = kIoError;
+    return std::nullopt;
+  }
+  for (const compiler::HrmModule::WeightSpec& w : r.model.module->weights()) {
+    auto it = r.state.params.find(w.name);
+    if (it == r.state.params.end()) {
+      std::cerr << "hrmc: error: " << src.weights << " has no tensor '" << w.name << "'\n";
+      exitCode = kCompileError;
+      return std::nullopt;
+    }
+    if (it->second.shape != w.shape) {
+      std::cerr << "hrmc: error: " << src.weights << ": '" << w.name << "' is " << shapeString(it->second.shape)
+                << " but the model needs " << shapeString(w.shape) << "\nhint: choose the matching --preset\n";
+      exitCode = kCompileError;
+      return std::nullopt;
+    }
+    if (w.bf16)
+      for (float& x : it->second.data) x = roundToBf16(x);
+  }
+  return r;
+}
+
+std::optional<LoadedRun> loadSource(const WeightSource& src, int& exitCode) {
+  if (src.checkpoint.empty() == src.weights.empty()) {
+    std::cerr << "hrmc: error: give exactly one of --checkpoint and --weights\n";
+    exitCode = kUsageError;
+    return std::nullopt;
+  }
+  return src.weights.empty() ? loadRun(src.checkpoint, exitCode) : loadWeights(src, exitCode);
+}
 
 // A checkpoint and the model it was trained from (recompiled from its recorded config).
 std::optional<LoadedRun> loadRun(const std::string& checkpoint, int& exitCode) {
@@ -232,7 +304,8 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
 
 void addGenerateCommand(CLI::App& app, int& exitCode) {
   struct Opts {
-    std::string checkpoint, prompt, file, condition = "direct";
+    WeightSource source;
+    std::string prompt, file, condition = "direct";
     double temperature = 0;
     int64_t maxTokens = 64;
     bool noEma = false;
@@ -240,7 +313,7 @@ void addGenerateCommand(CLI::App& app, int& exitCode) {
   };
   auto o = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("generate", "generate responses with a trained checkpoint (PrefixLM, §5)");
-  cmd->add_option("--checkpoint", o->checkpoint, "a run folder or checkpoint file")->required();
+  o->source.add(*cmd);
   cmd->add_option("--prompt", o->prompt, "one instruction");
   cmd->add_option("--file", o->file, "instructions, one per line");
   cmd->add_option("--condition", o->condition, "condition tokens: direct, cot, noisy, synth (comma list)")->capture_default_str();
@@ -254,7 +327,7 @@ void addGenerateCommand(CLI::App& app, int& exitCode) {
       exitCode = kUsageError;
       return;
     }
-    auto run = loadRun(o->checkpoint, exitCode);
+    auto run = loadSource(o->source, exitCode);
     if (!run) return;
     std::vector<Prompt> prompts;
     if (!o->prompt.empty()) {
@@ -290,18 +363,19 @@ void addGenerateCommand(CLI::App& app, int& exitCode) {
 
 void addEvalCommand(CLI::App& app, int& exitCode) {
   struct Opts {
-    std::string checkpoint, data;
+    WeightSource source;
+    std::string data;
     bool json = false, noEma = false, skipBad = false;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("eval", "evaluate a checkpoint on JSONL data: loss, accuracy, exact match");
-  cmd->add_option("--checkpoint", o->checkpoint, "a run folder or checkpoint file")->required();
+  o->source.add(*cmd);
   cmd->add_option("--data", o->data, "instruction/response JSONL")->required();
   cmd->add_flag("--json", o->json, "print the results as one JSON object");
   cmd->add_flag("--no-ema", o->noEma, "use the trained weights instead of their EMA");
   cmd->add_flag("--skip-bad-lines", o->skipBad, "skip malformed lines (counted) instead of stopping");
   cmd->callback([o, &exitCode] {
-    auto run = loadRun(o->checkpoint, exitCode);
+    auto run = loadSource(o->source, exitCode);
     if (!run) return;
     try {
       JsonlReport report;
