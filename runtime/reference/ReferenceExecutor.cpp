@@ -62,6 +62,25 @@ class Interpreter {
     return s.real;
   }
 
+  // For every element of a tensor of shape `to`, the index of the element of `from` that broadcasts to
+  // it (numpy rules: trailing dimensions aligned, size-1 dimensions repeat).
+  static std::vector<int64_t> broadcastIndex(const std::vector<int64_t>& from, const std::vector<int64_t>& to) {
+    const int64_t rank = static_cast<int64_t>(to.size());
+    std::vector<int64_t> stride(rank, 0), idx(rank, 0);
+    int64_t s = 1;
+    for (int64_t i = static_cast<int64_t>(from.size()) - 1, o = rank - 1; i >= 0; --i, --o) {
+      stride[o] = from[i] == 1 ? 0 : s;
+      s *= from[i];
+    }
+    std::vector<int64_t> map(static_cast<size_t>(HostTensor<Real>::numelOf(to)));
+    for (int64_t& m : map) {
+      m = 0;
+      for (int64_t d = 0; d < rank; ++d) m += idx[d] * stride[d];
+      for (int64_t d = rank - 1; d >= 0 && ++idx[d] == to[d]; --d) idx[d] = 0;
+    }
+    return map;
+  }
+
   template <typename F>
   void unary(mlir::Operation& op, F f) {
     const HostTensor<Real>& x = real(op.getOperand(0));
@@ -88,26 +107,8 @@ class Interpreter {
       for (int64_t i = 0; i < y.numel(); ++i) y.data[i] = f(a.data[0], b.data[i]);
       return;
     }
-    const int64_t rank = y.rank();
-    std::vector<int64_t> sa(rank, 0), sb(rank, 0), idx(rank, 0);
-    auto strides = [&](const HostTensor<Real>& x, std::vector<int64_t>& s) {
-      int64_t stride = 1;
-      for (int64_t i = x.rank() - 1, o = rank - 1; i >= 0; --i, --o) {
-        s[o] = x.shape[i] == 1 ? 0 : stride;
-        stride *= x.shape[i];
-      }
-    };
-    strides(a, sa);
-    strides(b, sb);
-    for (int64_t i = 0; i < y.numel(); ++i) {
-      int64_t ia = 0, ib = 0;
-      for (int64_t d = 0; d < rank; ++d) {
-        ia += idx[d] * sa[d];
-        ib += idx[d] * sb[d];
-      }
-      y.data[i] = f(a.data[ia], b.data[ib]);
-      for (int64_t d = rank - 1; d >= 0 && ++idx[d] == y.shape[d]; --d) idx[d] = 0;
-    }
+    const std::vector<int64_t> ia = broadcastIndex(a.shape, y.shape), ib = broadcastIndex(b.shape, y.shape);
+    for (int64_t i = 0; i < y.numel(); ++i) y.data[i] = f(a.data[ia[i]], b.data[ib[i]]);
   }
 
   // Splits a shape around an axis: [outer, dim, inner].
@@ -231,24 +232,12 @@ class Interpreter {
           y.data = real(r.getX()).data;
         })
         .Case([&](BroadcastOp b) {
-          // A broadcast is a binary op with an empty right-hand side: reuse its index mapping.
           const HostTensor<Real>& x = real(b.getX());
           HostTensor<Real>& y = result(op);
-          const int64_t rank = y.rank();
-          std::vector<int64_t> sx(rank, 0), idx(rank, 0);
-          int64_t stride = 1;
-          for (int64_t i = x.rank() - 1, o = rank - 1; i >= 0; --i, --o) {
-            sx[o] = x.shape[i] == 1 ? 0 : stride;
-            stride *= x.shape[i];
-          }
           // A bf16 buffer (zL_init) holds bf16 values: round what the caller supplied.
           const bool bf16 = mlir::cast<mlir::RankedTensorType>(b.getX().getType()).getElementType().isBF16();
-          for (int64_t i = 0; i < y.numel(); ++i) {
-            int64_t ix = 0;
-            for (int64_t d = 0; d < rank; ++d) ix += idx[d] * sx[d];
-            y.data[i] = bf16 ? Real(roundToBf16(float(x.data[ix]))) : x.data[ix];
-            for (int64_t d = rank - 1; d >= 0 && ++idx[d] == y.shape[d]; --d) idx[d] = 0;
-          }
+          const std::vector<int64_t> from = broadcastIndex(x.shape, y.shape);
+          for (int64_t i = 0; i < y.numel(); ++i) y.data[i] = bf16 ? Real(roundToBf16(float(x.data[from[i]]))) : x.data[from[i]];
         })
         .Case([&](SliceOp s) {
           const HostTensor<Real>& x = real(s.getX());
@@ -333,19 +322,8 @@ class Interpreter {
           // Sum every element of x into the output element it broadcast from.
           const HostTensor<Real>& x = real(u.getX());
           HostTensor<Real>& y = result(op);
-          const int64_t rank = x.rank();
-          std::vector<int64_t> sy(rank, 0), idx(rank, 0);
-          int64_t stride = 1;
-          for (int64_t i = y.rank() - 1, o = rank - 1; i >= 0; --i, --o) {
-            sy[o] = y.shape[i] == 1 ? 0 : stride;
-            stride *= y.shape[i];
-          }
-          for (int64_t i = 0; i < x.numel(); ++i) {
-            int64_t iy = 0;
-            for (int64_t d = 0; d < rank; ++d) iy += idx[d] * sy[d];
-            y.data[iy] += x.data[i];
-            for (int64_t d = rank - 1; d >= 0 && ++idx[d] == x.shape[d]; --d) idx[d] = 0;
-          }
+          const std::vector<int64_t> to = broadcastIndex(y.shape, x.shape);
+          for (int64_t i = 0; i < x.numel(); ++i) y.data[to[i]] += x.data[i];
         })
         .Case([&](MaxGradOp m) {
           const HostTensor<Real>& x = real(m.getX());

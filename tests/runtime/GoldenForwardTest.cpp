@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "tests/runtime/TinyGolden.h"
 #include "compiler/HrmModule.h"
 #include "dsl/sema/Sema.h"
 #include "runtime/io/ArrayDir.h"
@@ -16,7 +17,6 @@ using namespace hrmc::runtime;
 
 namespace {
 
-const std::string kGolden = std::string(HRMC_SHARED_DIR) + "/golden/tiny";
 
 struct Compared {
   double maxAbs = 0;
@@ -36,28 +36,7 @@ Compared compare(const std::vector<Real>& got, const std::vector<float>& want) {
 }
 
 // The tiny HRM-Text model lowered to hrm, the golden weights and batch.
-struct TinyCase {
-  std::unique_ptr<dsl::FrontendResult> fe;
-  std::unique_ptr<compiler::HrmModule> module;
-  ArrayDir golden{kGolden};
-  WeightMap weights;
-  PackedBatch batch;
-
-  TinyCase() {
-    dsl::FrontendOptions o;
-    o.preset = "tiny";
-    o.stdlibDirs = {HRMC_STDLIB_DIR};
-    fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm", o);
-    EXPECT_TRUE(fe->ok()) << fe->diags.renderToString();
-    std::string error;
-    module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
-    EXPECT_TRUE(module) << error;
-    EXPECT_TRUE(module->runCleanupPipeline(error)) << error;
-    weights = golden.named("params_init");
-    weights["model.zL_init"] = golden.floats("zL_init");
-    batch = golden.batch();
-  }
-};
+using TinyCase = hrmc::testing::TinyGolden;
 
 template <typename Real>
 void checkForward(double absTol, double relTol) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "tests/runtime/TinyGolden.h"
 #include "compiler/HrmModule.h"
 #include "dsl/sema/Sema.h"
 #include "runtime/io/ArrayDir.h"
@@ -15,25 +16,7 @@ using namespace hrmc::runtime;
 
 namespace {
 
-struct Tiny {
-  std::unique_ptr<dsl::FrontendResult> fe;
-  std::unique_ptr<compiler::HrmModule> module;
-  ArrayDir golden{std::string(HRMC_SHARED_DIR) + "/golden/tiny"};
-  WeightMap weights;
-  PackedBatch batch;
-  Tiny() {
-    dsl::FrontendOptions o;
-    o.preset = "tiny";
-    o.stdlibDirs = {HRMC_STDLIB_DIR};
-    fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm", o);
-    std::string error;
-    module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
-    EXPECT_TRUE(module && module->runCleanupPipeline(error)) << error;
-    weights = golden.named("params_init");
-    weights["model.zL_init"] = golden.floats("zL_init");
-    batch = golden.batch();
-  }
-};
+using Tiny = hrmc::testing::TinyGolden;
 
 void checkGradients(int K, const char* key) {
   Tiny t;

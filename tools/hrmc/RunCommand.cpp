@@ -79,25 +79,12 @@ void addRunCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--output,-o", o->output, "write logits, per-token CE and every step's state here");
   cmd->add_flag("--fp64", o->fp64, "compute in fp64 instead of fp32");
   cmd->callback([o, &exitCode] {
-    auto fe = compileModel(o->model);
-    if (!fe) {
-      exitCode = kUsageError;
-      return;
-    }
-    if (!fe->ok() || !fe->graph) {
-      if (fe->ok()) std::cerr << "hrmc: error: " << o->model.file << " declares no model\n";
-      exitCode = fe->program->rootUnreadable() ? kIoError : kCompileError;
-      return;
-    }
-    std::string error;
-    auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
-    if (!module || !module->runCleanupPipeline(error)) {
-      std::cerr << "hrmc: error: " << error << "\n";
-      exitCode = kCompileError;
-      return;
-    }
+    auto c = compileToHrm(o->model, exitCode);
+    if (!c) return;
+    const dsl::FrontendResult& fe = *c->frontend;
+    const compiler::HrmModule& module = *c->module;
     try {
-      exitCode = o->fp64 ? run<double>(*o, *fe, *module) : run<float>(*o, *fe, *module);
+      exitCode = o->fp64 ? run<double>(*o, fe, module) : run<float>(*o, fe, module);
     } catch (const runtime::IoError& e) {
       std::cerr << "hrmc: error: " << e.what() << "\n";
       exitCode = kIoError;
