@@ -19,6 +19,7 @@ struct HrmModule::Impl {
   mlir::MLIRContext context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   Credit credit;
+  bool responseOnly = true;
 };
 
 HrmModule::HrmModule() : impl_(std::make_unique<Impl>()) {
@@ -55,6 +56,7 @@ std::unique_ptr<HrmModule> HrmModule::fromGraph(const dsl::ModelGraph& graph, co
   if (graph.credit.declared)
     m->impl_->credit = {graph.credit.minSteps, graph.credit.maxSteps, graph.credit.warmupRatio, 0};
   m->impl_->credit.recurrentSteps = static_cast<int>(graph.steps.size());
+  m->impl_->responseOnly = graph.objective == dsl::Objective::ResponseOnly;
   return m;
 }
 
@@ -110,6 +112,7 @@ std::vector<HrmModule::WeightSpec> HrmModule::weights() const {
 }
 
 HrmModule::Credit HrmModule::credit() const { return impl_->credit; }
+bool HrmModule::responseOnly() const { return impl_->responseOnly; }
 
 std::vector<std::string> HrmModule::gradientNames(const std::string& function) const {
   std::vector<std::string> names;

@@ -62,6 +62,8 @@ class HrmModule {
     int recurrentSteps = 0;  // H and L steps of the unrolled recurrence
   };
   Credit credit() const;
+  // The model's `objective`: true for response_only (loss on response tokens), false for all_tokens.
+  bool responseOnly() const;
 
   // The module's text; with locations, each op ends in loc("file.hrm":line:col).
   std::string print(bool withLocations) const;

@@ -22,7 +22,7 @@ struct TrainConfig {
   int64_t evalSamples = 200;
   int taskMinLen = 2;
   int taskMaxLen = 5;
-  bool targetOnly = true;
+  bool targetOnly = true;  // response-only labels; a model with `objective all_tokens` overrides it
   bool skipBadLines = false;
   // optimisation (HRM-TEXT.md §4)
   int64_t steps = 500;  // 0: use epochs

@@ -24,6 +24,8 @@ Trainer::Trainer(const TrainConfig& config, compiler::HrmModule& module, Backend
     : cfg_(config), module_(module), backend_(backend), tok_(tok), train_(std::move(train)), heldOut_(std::move(heldOut)),
       out_(out) {
   heldOutTokens_ = tokenize(heldOut_, tok_);
+  // A model declaring `objective all_tokens` trains on every next token (the P(x) ablation, §7).
+  if (!module_.responseOnly()) cfg_.targetOnly = false;
   for (size_t s = 0; s < train_.size(); ++s)
     if (train_.packedLength(s) > cfg_.microBatchTokens)
       throw DataError("a training sample packs to " + std::to_string(train_.packedLength(s)) +
