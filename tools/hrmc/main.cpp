@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   hrmc::cli::addTrainCommand(app, exitCode);
   hrmc::cli::addGenerateCommand(app, exitCode);
   hrmc::cli::addEvalCommand(app, exitCode);
+  hrmc::cli::addBenchCommand(app, exitCode);
   // CLI11 reports an unknown command only as "a subcommand is required": name it and suggest one.
   std::vector<std::string> names;
   for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());

@@ -1,0 +1,165 @@
+// `hrmc bench MODEL --preset P`: train-step tokens/s at K = 2 and K = 5 and forward tokens/s on a packed
+// batch of ROWS × ROW_LEN tokens, with model GFLOP/s (HRM-TEXT.md §9, attention included) and the sgemm
+// roof measured in the same run. Batches are built like shared/bench/bench.py: instruction lengths
+// 16..160, response lengths 8..128. A benchmark program, not a test: it prints figures.
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "dsl/report/ModelReport.h"
+#include "runtime/data/Packing.h"
+#include "runtime/train/Backend.h"
+#include "tools/hrmc/Commands.h"
+
+namespace hrmc::cli {
+
+using namespace hrmc::runtime;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double sgemmRoof() {
+  const int n = 1024;
+  std::vector<float> a(n * n, 1.0f), b(n * n, 0.5f), c(n * n);
+  double best = 1e9;
+  for (int r = 0; r < 6; ++r) {
+    const auto t0 = Clock::now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    if (r > 0) best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return 2.0 * n * n * n / best / 1e9;
+}
+
+// Random samples packed into one stream of `slots` tokens (the reference packs rows; FLOPs and work
+// per token are the same).
+PackedBatch benchBatch(int64_t slots, int64_t rowLen, int64_t vocab, uint64_t seed) {
+  SplitMix64 rng(seed);
+  TokenizedSamples d;
+  int64_t used = 0;
+  std::vector<int64_t> chosen;
+  for (int tries = 0; tries < 100000; ++tries) {
+    const int64_t li = 16 + static_cast<int64_t>(rng.below(145));
+    const int64_t lo = std::min<int64_t>(8 + static_cast<int64_t>(rng.below(121)), rowLen + 1 - li);
+    if (used + li + lo - 1 > slots) {
+      if (slots - used < 24) break;
+      continue;
+    }
+    d.instStart.push_back(static_cast<int64_t>(d.tokens.size()));
+    d.instLen.push_back(li);
+    for (int64_t i = 0; i < li; ++i) d.tokens.push_back(static_cast<int32_t>(rng.below(static_cast<uint64_t>(vocab))));
+    d.respStart.push_back(static_cast<int64_t>(d.tokens.size()));
+    d.respLen.push_back(lo);
+    for (int64_t i = 0; i < lo; ++i) d.tokens.push_back(static_cast<int32_t>(rng.below(static_cast<uint64_t>(vocab))));
+    chosen.push_back(static_cast<int64_t>(chosen.size()));
+    used += li + lo - 1;
+  }
+  return buildBatch(d, chosen, slots, true);
+}
+
+// Attention FLOPs of one forward module application per layer: 4·d·Q, Q = Σ attended (query, key) pairs.
+double attendedPairs(const PackedBatch& b) {
+  double q = 0;
+  for (int64_t s = 0; s < b.seq.samples(); ++s) {
+    const double P = b.seq.prefixLens[s], C = b.seq.causalLens[s];
+    q += P * P + C * P + C * (C + 1) / 2;
+  }
+  return q;
+}
+
+}  // namespace
+
+void addBenchCommand(CLI::App& app, int& exitCode) {
+  struct Opts {
+    ModelOptions model;
+    int64_t rows = 32, rowLen = 256;
+    int warmup = 1, steps = 3;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* cmd = app.add_subcommand("bench", "benchmark train steps (K = 2, 5) and forward on a packed batch");
+  o->model.add(*cmd);
+  cmd->add_option("--rows", o->rows, "packed rows")->capture_default_str();
+  cmd->add_option("--row-len", o->rowLen, "tokens per row")->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "untimed runs per mode")->capture_default_str();
+  cmd->add_option("--steps", o->steps, "timed runs per mode (the median is reported)")->capture_default_str();
+  cmd->add_flag("--json", o->json, "print one JSON object");
+  cmd->callback([o, &exitCode] {
+    auto c = compileToHrm(o->model, exitCode);
+    if (!c) return;
+    const dsl::ModelGraph& g = *c->frontend->graph;
+    const int64_t vocab = g.nodes[g.output].type.dims.back();
+    const PackedBatch batch = benchBatch(o->rows * o->rowLen, o->rowLen, vocab, 1);
+    const double slots = static_cast<double>(batch.inputs.size());
+    WeightMap weights;
+    SplitMix64 rng(7);
+    for (const auto& w : c->module->weights()) {
+      HostTensor<float> t(w.shape);
+      for (float& x : t.data) x = static_cast<float>((rng.uniform() - 0.5) * 0.1);
+      weights[w.name] = std::move(t);
+    }
+    ReferenceBackend backend(*c->module);
+    const double roof = sgemmRoof();
+    // Attention FLOPs: 4·(heads·head_dim)·Q per attention op in the forward.
+    int64_t attentionOps = 0, hidden = 0;
+    for (const dsl::Node& n : g.nodes)
+      if (n.op == dsl::OpKind::Attention) {
+        ++attentionOps;
+        hidden = n.type.dims[1] * n.type.dims[2];
+      }
+    const double attnFwdPerOp = 4.0 * static_cast<double>(hidden) * attendedPairs(batch);
+    nlohmann::json results = nlohmann::json::object();
+    std::string error;
+    for (const std::string mode : {"train_k2", "train_k5", "forward"}) {
+      std::string fn = "forward";
+      int K = 0;
+      if (mode != "forward") {
+        K = mode == "train_k2" ? 2 : 5;
+        fn = c->module->trainStep(K, error);
+        if (fn.empty()) continue;  // a model whose recurrence is shorter than K
+      }
+      std::vector<double> times;
+      for (int i = 0; i < o->warmup + o->steps; ++i) {
+        const auto t0 = Clock::now();
+        backend.run(fn, batch, weights);
+        if (i >= o->warmup) times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+      }
+      std::sort(times.begin(), times.end());
+      const double t = times[times.size() / 2];
+      // Model FLOPs: linear layers (§9) for every slot, attention for the real (query, key) pairs; the
+      // backward of an attention in a gradient-carrying step costs 2× its forward.
+      double attn = attnFwdPerOp * static_cast<double>(attentionOps);
+      if (K > 0) {
+        const std::vector<bool> grad = g.stepsWithGrad(K);
+        double gradOps = 0;
+        for (const dsl::Node& n : g.nodes)
+          if (n.op == dsl::OpKind::Attention && (n.step < 0 || grad[n.step])) ++gradOps;
+        attn += 2.0 * attnFwdPerOp * gradOps;
+      }
+      const double linear = (K > 0 ? dsl::trainFlopsPerToken(g, K) : dsl::forwardFlopsPerToken(g)) * slots;
+      const double gflops = (linear + attn) / t / 1e9;
+      results[mode] = {{"seconds", t}, {"tokens_per_s", slots / t}, {"model_gflops", gflops}, {"roof_fraction", gflops / roof}};
+    }
+    if (o->json) {
+      std::cout << nlohmann::json{{"model", g.name}, {"preset", o->model.preset}, {"backend", backend.name()},
+                                  {"tokens", slots}, {"samples", batch.seq.samples()}, {"sgemm_roof_gflops", roof},
+                                  {"results", results}}.dump()
+                << "\n";
+    } else {
+      std::printf("%s (%s), %s backend, %.0f tokens (%lld samples), sgemm roof %.1f GFLOP/s\n", g.name.c_str(),
+                  o->model.preset.c_str(), backend.name().c_str(), slots, static_cast<long long>(batch.seq.samples()), roof);
+      for (const auto& [mode, r] : results.items())
+        std::printf("  %-9s %8.3f s  %9.0f tokens/s  %7.1f GFLOP/s  (%4.1f%% of roof)\n", mode.c_str(),
+                    r["seconds"].get<double>(), r["tokens_per_s"].get<double>(), r["model_gflops"].get<double>(),
+                    100 * r["roof_fraction"].get<double>());
+    }
+    exitCode = kOk;
+  });
+}
+
+}  // namespace hrmc::cli
