@@ -22,6 +22,31 @@ using namespace hrmc::runtime;
 namespace {
 
 std::atomic<bool> gStop{false};
+
+// Generated text as it should appear in a log line: an untrained model emits any byte, so control
+// bytes and bytes that are not valid UTF-8 are escaped as \xNN; valid UTF-8 text is kept.
+std::string printable(const std::string& s) {
+  std::string out;
+  auto escape = [&](unsigned char c) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    out += buf;
+  };
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
+    bool ok = extra >= 0 && i + extra < s.size() && !(extra == 0 && (c < 0x20 || c == 0x7f));
+    for (int k = 1; ok && k <= extra; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
+    if (!ok) {
+      escape(c);
+      ++i;
+      continue;
+    }
+    out.append(s, i, static_cast<size_t>(extra) + 1);
+    i += static_cast<size_t>(extra) + 1;
+  }
+  return out;
+}
 void onInterrupt(int) { gStop.store(true); }
 
 // The model a run config names, compiled to hrm.
@@ -284,7 +309,8 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
       g.maxContext = cfg.microBatchTokens;
       const auto answers = generate(backend, weights, tok, prompts, g);
       for (size_t i = 0; i < answers.size(); ++i)
-        std::cout << "  " << prompts[i].text << "  ->  " << answers[i] << (answers[i] == heldOut[i].response ? "  (correct)" : "  (expected " + heldOut[i].response + ")") << "\n";
+        std::cout << "  " << printable(prompts[i].text) << "  ->  " << printable(answers[i])
+                  << (answers[i] == heldOut[i].response ? "  (correct)" : "  (expected " + printable(heldOut[i].response) + ")") << "\n";
       std::cout << "metrics: " << (fs::path(cfg.output) / "metrics.jsonl").string() << ", plot: "
                 << (fs::path(cfg.output) / "loss.svg").string() << ", checkpoint: "
                 << (fs::path(cfg.output) / "checkpoints").string() << "\n";
