@@ -137,7 +137,15 @@ void Elaborator::execAssign(const ast::Stmt& s) {
     stepFrameDepth_ = frames_.size();
   }
   Value v = eval(*s.value);
-  if (isStep && v.kind == Value::Kind::Tensor) graph_.steps[currentStep_].result = v.node;
+  if (isStep && v.kind == Value::Kind::Tensor) {
+    graph_.steps[currentStep_].result = v.node;
+    // MagicNorm's point (HRM-TEXT.md §1.10): a state that leaves a step unnormalised can grow with
+    // every step of the recurrence.
+    if (graph_.nodes[v.node].op != OpKind::RmsNorm)
+      diags_.warning(s.value->loc, "state '" + name + "' is not normalized at the end of this step",
+                     "a recurrent state stays bounded when every step ends in an RMSNorm: add `magicnorm;` to "
+                     "the module or end the update with rms_norm (MagicNorm, HRM-TEXT.md §1.10)");
+  }
   currentStep_ = savedStep;
   stepFrameDepth_ = savedDepth;
   if (!v.isError() && s.type) {
