@@ -6,6 +6,7 @@
 #include "llvm/ADT/DenseSet.h"
 
 #include "compiler/autodiff/TrainStep.h"
+#include "compiler/codegen/HrmToLinalg.h"
 #include "compiler/lowering/GraphToHrm.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -152,6 +153,18 @@ std::vector<HrmModule::Residual> HrmModule::residuals(const std::string& functio
     }
   }
   return out;
+}
+
+bool HrmModule::lowerElementwiseToLinalg(std::string& error) {
+  mlir::PassManager pm(&impl_->context);
+  pm.addPass(createHrmToLinalgPass());
+  pm.addPass(mlir::createCSEPass());
+  DiagnosticCapture capture(impl_->context);
+  if (mlir::failed(pm.run(*impl_->module))) {
+    error = "lowering to linalg failed:\n" + capture.text;
+    return false;
+  }
+  return true;
 }
 
 std::string HrmModule::printFunction(const std::string& function, bool withLocations) const {

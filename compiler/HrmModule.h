@@ -65,6 +65,9 @@ class HrmModule {
   // The model's `objective`: true for response_only (loss on response tokens), false for all_tokens.
   bool responseOnly() const;
 
+  // Backend stage 1 (in progress, issue 6): element-wise ops become linalg.generic on tensors.
+  bool lowerElementwiseToLinalg(std::string& error);
+
   // The module's text; with locations, each op ends in loc("file.hrm":line:col).
   std::string print(bool withLocations) const;
   // One function's text.

@@ -47,3 +47,29 @@ TEST(Lowering, LocationsPointIntoTheHrmSources) {
 }
 
 }  // namespace
+
+namespace {
+
+// Backend stage 1 applies to every model, forward, loss and train step alike.
+TEST(Lowering, ElementwiseOpsBecomeLinalgForEveryModel) {
+  for (const char* model : {"hrm_text", "transformer", "ut", "rins", "trm"}) {
+    dsl::FrontendOptions o;
+    o.preset = "tiny";
+    o.stdlibDirs = {HRMC_STDLIB_DIR};
+    auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
+    ASSERT_TRUE(fe->ok() && fe->graph) << model;
+    std::string error;
+    auto m = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
+    ASSERT_TRUE(m && m->runCleanupPipeline(error)) << error;
+    const int K = fe->graph->credit.declared ? fe->graph->credit.maxSteps : 1;
+    ASSERT_FALSE(m->trainStep(K, error).empty()) << model << ": " << error;
+    ASSERT_TRUE(m->lowerElementwiseToLinalg(error)) << model << ": " << error;
+    const std::string ir = m->print(false);
+    for (const char* gone : {"hrm.add ", "hrm.mul ", "hrm.sigmoid ", "hrm.silu ", "hrm.constant ", "hrm.broadcast "})
+      EXPECT_EQ(ir.find(gone), std::string::npos) << model << " still has " << gone;
+    EXPECT_NE(ir.find("linalg.generic"), std::string::npos) << model;
+    EXPECT_NE(ir.find("hrm.attention_grad"), std::string::npos) << model;  // later stages
+  }
+}
+
+}  // namespace

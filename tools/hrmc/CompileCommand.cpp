@@ -3,6 +3,7 @@
 //   hrm-raw  the model lowered to the hrm dialect, before any pass
 //   hrm      after the cleanup pipeline (canonicalize, CSE, dead-code removal)
 //   grad     the train step for credit window K (--bp-steps): forward-only steps, then the backward
+//   linalg   element-wise ops lowered to linalg.generic (the first stage of the fused backends)
 #include <iostream>
 
 #include "dsl/ast/AstPrinter.h"
@@ -33,8 +34,9 @@ void addCompileCommand(CLI::App& app, int& exitCode) {
   grad->add(*cmd);
   cmd->add_option("--emit", *emit,
                   "stage to print: ast (parsed files and resolved config), hrm-raw (lowered to the hrm dialect), "
-                  "hrm (after canonicalize + CSE + DCE), grad (the train step at --bp-steps)")
-      ->check(CLI::IsMember({"ast", "hrm-raw", "hrm", "grad"}))
+                  "hrm (after canonicalize + CSE + DCE), grad (the train step at --bp-steps), "
+                  "linalg (element-wise ops as linalg.generic; backend stage 1)")
+      ->check(CLI::IsMember({"ast", "hrm-raw", "hrm", "grad", "linalg"}))
       ->capture_default_str();
   cmd->add_flag("--no-locations", *noLocations, "print MLIR without the .hrm source location of each op");
   cmd->add_flag("--print-ir-after-all", *printAfterAll, "print the IR after every pass to stderr");
@@ -76,6 +78,16 @@ void addCompileCommand(CLI::App& app, int& exitCode) {
       return;
     }
     std::string error;
+    if (*emit == "linalg") {
+      if (!c->module->lowerElementwiseToLinalg(error)) {
+        std::cerr << "hrmc: error: " << error << "\n";
+        exitCode = kCompileError;
+        return;
+      }
+      std::cout << c->module->print(!*noLocations);
+      exitCode = kOk;
+      return;
+    }
     const int K = grad->resolveK(*c->frontend->graph);
     const std::string fn = c->module->trainStep(K, error, grad->remat);
     if (fn.empty() || !c->module->runCleanupPipeline(error, *printAfterAll ? &std::cerr : nullptr)) {

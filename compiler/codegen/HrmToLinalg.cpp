@@ -1,0 +1,165 @@
+#include "compiler/codegen/HrmToLinalg.h"
+
+#include "compiler/dialect/HrmDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace hrmc::compiler {
+
+namespace {
+
+using mlir::Value;
+
+// An empty result tensor; its dynamic sizes (T) are read from an operand that has them at the same
+// position counted from the right.
+// A broadcast over T (the bf16 zL_init start state) has no operand with T: the packed batch's size is
+// then read from the function's token input.
+Value emptyLike(mlir::OpBuilder& b, mlir::Location loc, mlir::RankedTensorType type, mlir::ValueRange operands,
+                mlir::Operation* at) {
+  llvm::SmallVector<Value> dynamic;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!type.isDynamicDim(d)) continue;
+    Value size;
+    for (Value v : operands) {
+      auto t = mlir::cast<mlir::RankedTensorType>(v.getType());
+      const int64_t od = d - (type.getRank() - t.getRank());
+      if (od >= 0 && t.isDynamicDim(od)) {
+        size = b.create<mlir::tensor::DimOp>(loc, v, od);
+        break;
+      }
+    }
+    if (!size)
+      for (mlir::BlockArgument arg : at->getParentOfType<mlir::func::FuncOp>().getArguments())
+        if (auto t = mlir::dyn_cast<mlir::RankedTensorType>(arg.getType()); t && t.getRank() >= 1 && t.isDynamicDim(0)) {
+          size = b.create<mlir::tensor::DimOp>(loc, arg, 0);
+          break;
+        }
+    dynamic.push_back(size);
+  }
+  return b.create<mlir::tensor::EmptyOp>(loc, type.getShape(), type.getElementType(), dynamic);
+}
+
+// The indexing map of an operand broadcast to the result (trailing dimensions aligned, size-1 dims read
+// index 0).
+mlir::AffineMap broadcastMap(mlir::MLIRContext* ctx, mlir::RankedTensorType operand, mlir::RankedTensorType result) {
+  llvm::SmallVector<mlir::AffineExpr> exprs;
+  const int64_t offset = result.getRank() - operand.getRank();
+  for (int64_t i = 0; i < operand.getRank(); ++i) {
+    const bool broadcast = operand.getDimSize(i) == 1 && result.getDimSize(offset + i) != 1;
+    exprs.push_back(broadcast ? mlir::getAffineConstantExpr(0, ctx) : mlir::getAffineDimExpr(offset + i, ctx));
+  }
+  return mlir::AffineMap::get(result.getRank(), 0, exprs, ctx);
+}
+
+// Replaces `op` by a linalg.generic over its result's shape; `body` computes the element from the
+// operands' elements (already converted to the result element type).
+template <typename Body>
+void replaceWithGeneric(mlir::PatternRewriter& rw, mlir::Operation* op, Body body) {
+  mlir::Location loc = op->getLoc();
+  auto resultType = mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType());
+  llvm::SmallVector<mlir::AffineMap> maps;
+  for (Value v : op->getOperands())
+    maps.push_back(broadcastMap(rw.getContext(), mlir::cast<mlir::RankedTensorType>(v.getType()), resultType));
+  maps.push_back(rw.getMultiDimIdentityMap(resultType.getRank()));
+  llvm::SmallVector<mlir::utils::IteratorType> iterators(resultType.getRank(), mlir::utils::IteratorType::parallel);
+  Value init = emptyLike(rw, loc, resultType, op->getOperands(), op);
+  auto generic = rw.create<mlir::linalg::GenericOp>(
+      loc, resultType, op->getOperands(), init, maps, iterators,
+      [&](mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange args) {
+        llvm::SmallVector<Value> ins;
+        for (Value a : args.drop_back()) {
+          // Mixed precision computes in the result type (bf16 state + f32 → f32).
+          if (a.getType() != resultType.getElementType())
+            a = b.create<mlir::arith::ExtFOp>(l, resultType.getElementType(), a);
+          ins.push_back(a);
+        }
+        b.create<mlir::linalg::YieldOp>(l, body(b, l, ins));
+      });
+  rw.replaceOp(op, generic.getResults());
+}
+
+template <typename HrmOp, typename Fn>
+struct ElementwisePattern : mlir::OpRewritePattern<HrmOp> {
+  ElementwisePattern(mlir::MLIRContext* ctx, Fn fn) : mlir::OpRewritePattern<HrmOp>(ctx), fn_(fn) {}
+  mlir::LogicalResult matchAndRewrite(HrmOp op, mlir::PatternRewriter& rw) const override {
+    replaceWithGeneric(rw, op, fn_);
+    return mlir::success();
+  }
+  Fn fn_;
+};
+
+template <typename HrmOp, typename Fn>
+void add(mlir::RewritePatternSet& patterns, Fn fn) {
+  patterns.add(std::make_unique<ElementwisePattern<HrmOp, Fn>>(patterns.getContext(), fn));
+}
+
+Value one(mlir::OpBuilder& b, mlir::Location l, Value like) {
+  return b.create<mlir::arith::ConstantOp>(l, b.getFloatAttr(like.getType(), 1.0));
+}
+Value sigmoid(mlir::OpBuilder& b, mlir::Location l, Value x) {
+  Value e = b.create<mlir::math::ExpOp>(l, b.create<mlir::arith::NegFOp>(l, x));
+  return b.create<mlir::arith::DivFOp>(l, one(b, l, x), b.create<mlir::arith::AddFOp>(l, one(b, l, x), e));
+}
+
+struct ConstantPattern : mlir::OpRewritePattern<hrm::ConstantOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(hrm::ConstantOp op, mlir::PatternRewriter& rw) const override {
+    auto type = mlir::cast<mlir::RankedTensorType>(op.getType());
+    auto value = mlir::DenseElementsAttr::get(type, rw.getFloatAttr(type.getElementType(), op.getValue().convertToDouble()));
+    rw.replaceOpWithNewOp<mlir::arith::ConstantOp>(op, value);
+    return mlir::success();
+  }
+};
+
+struct StopGradientPattern : mlir::OpRewritePattern<hrm::StopGradientOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(hrm::StopGradientOp op, mlir::PatternRewriter& rw) const override {
+    rw.replaceOp(op, op.getX());  // the forward value; derivatives were taken before this stage
+    return mlir::success();
+  }
+};
+
+struct HrmToLinalgPass : mlir::PassWrapper<HrmToLinalgPass, mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HrmToLinalgPass)
+  llvm::StringRef getArgument() const override { return "hrm-to-linalg"; }
+  llvm::StringRef getDescription() const override { return "element-wise hrm ops to linalg.generic"; }
+  void getDependentDialects(mlir::DialectRegistry& r) const override {
+    r.insert<mlir::arith::ArithDialect, mlir::linalg::LinalgDialect, mlir::math::MathDialect, mlir::tensor::TensorDialect>();
+  }
+  void runOnOperation() override {
+    using B = mlir::OpBuilder;
+    using L = mlir::Location;
+    using V = llvm::ArrayRef<Value>;
+    mlir::RewritePatternSet p(&getContext());
+    add<hrm::AddOp>(p, [](B& b, L l, V a) -> Value { return b.create<mlir::arith::AddFOp>(l, a[0], a[1]); });
+    add<hrm::SubOp>(p, [](B& b, L l, V a) -> Value { return b.create<mlir::arith::SubFOp>(l, a[0], a[1]); });
+    add<hrm::MulOp>(p, [](B& b, L l, V a) -> Value { return b.create<mlir::arith::MulFOp>(l, a[0], a[1]); });
+    add<hrm::DivOp>(p, [](B& b, L l, V a) -> Value { return b.create<mlir::arith::DivFOp>(l, a[0], a[1]); });
+    add<hrm::NegOp>(p, [](B& b, L l, V a) -> Value { return b.create<mlir::arith::NegFOp>(l, a[0]); });
+    add<hrm::ExpOp>(p, [](B& b, L l, V a) -> Value { return b.create<mlir::math::ExpOp>(l, a[0]); });
+    add<hrm::TanhOp>(p, [](B& b, L l, V a) -> Value { return b.create<mlir::math::TanhOp>(l, a[0]); });
+    add<hrm::SqrtOp>(p, [](B& b, L l, V a) -> Value { return b.create<mlir::math::SqrtOp>(l, a[0]); });
+    add<hrm::SigmoidOp>(p, [](B& b, L l, V a) -> Value { return sigmoid(b, l, a[0]); });
+    add<hrm::SiluOp>(p, [](B& b, L l, V a) -> Value { return b.create<mlir::arith::MulFOp>(l, a[0], sigmoid(b, l, a[0])); });
+    add<hrm::BroadcastOp>(p, [](B& b, L l, V a) -> Value { return a[0]; });
+    p.add<ConstantPattern, StopGradientPattern>(&getContext());
+    // Every pattern removes an hrm op, so the rewrite terminates; no fixed-point iteration cap is needed.
+    mlir::GreedyRewriteConfig config;
+    config.maxIterations = mlir::GreedyRewriteConfig::kNoLimit;
+    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(p), config))) {
+      getOperation().emitError("element-wise lowering did not converge");
+      signalPassFailure();
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<mlir::Pass> createHrmToLinalgPass() { return std::make_unique<HrmToLinalgPass>(); }
+
+}  // namespace hrmc::compiler
