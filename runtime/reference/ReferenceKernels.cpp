@@ -9,44 +9,32 @@
 
 namespace hrmc::runtime::ref {
 
-template <>
-void linear<float>(const float* x, const float* w, float* y, int64_t rows, int64_t in, int64_t out) {
-  if (rows == 0 || out == 0) return;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+namespace {
+// Row-major C[m, n] = op(A) · op(B), the one BLAS entry point of the reference kernels.
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
+              ta ? m : k, b, tb ? k : n, 0.0f, c, n);
 }
-template <>
-void linear<double>(const double* x, const double* w, double* y, int64_t rows, int64_t in, int64_t out) {
-  if (rows == 0 || out == 0) return;
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0, x, in, w, in, 0.0, y, out);
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, const double* b, double* c) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a,
+              ta ? m : k, b, tb ? k : n, 0.0, c, n);
 }
-template <>
-void outerSum<float>(const float* a, const float* b, float* y, int64_t rows, int64_t m, int64_t n) {
-  if (m == 0 || n == 0) return;
-  if (rows == 0) {
-    std::fill_n(y, m * n, 0.0f);
-    return;
-  }
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, rows, 1.0f, a, m, b, n, 0.0f, y, n);
-}
-template <>
-void outerSum<double>(const double* a, const double* b, double* y, int64_t rows, int64_t m, int64_t n) {
-  if (m == 0 || n == 0) return;
-  if (rows == 0) {
-    std::fill_n(y, m * n, 0.0);
-    return;
-  }
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, rows, 1.0, a, m, b, n, 0.0, y, n);
+}  // namespace
+
+template <typename Real>
+void linear(const Real* x, const Real* w, Real* y, int64_t rows, int64_t in, int64_t out) {
+  if (rows > 0 && out > 0) gemm(false, true, rows, out, in, x, w, y);
 }
 
-template <>
-void matmul<float>(const float* a, const float* b, float* y, int64_t rows, int64_t k, int64_t n) {
-  if (rows == 0 || n == 0) return;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f, a, k, b, n, 0.0f, y, n);
+template <typename Real>
+void matmul(const Real* a, const Real* b, Real* y, int64_t rows, int64_t k, int64_t n) {
+  if (rows > 0 && n > 0) gemm(false, false, rows, n, k, a, b, y);
 }
-template <>
-void matmul<double>(const double* a, const double* b, double* y, int64_t rows, int64_t k, int64_t n) {
-  if (rows == 0 || n == 0) return;
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0, a, k, b, n, 0.0, y, n);
+
+template <typename Real>
+void outerSum(const Real* a, const Real* b, Real* y, int64_t rows, int64_t m, int64_t n) {
+  if (rows == 0) std::fill_n(y, m * n, Real(0));
+  else if (m > 0 && n > 0) gemm(true, false, m, n, rows, a, b, y);
 }
 
 template <typename Real>
@@ -95,41 +83,54 @@ bool mayAttend(const PackedSeq& seq, int64_t t, int64_t u, AttentionMask mask) {
   return false;
 }
 
+namespace {
+
+// The key slots query slot t attends to (empty for padding).
+void keysOf(const PackedSeq& seq, int64_t t, AttentionMask mask, std::vector<int64_t>& keys) {
+  keys.clear();
+  const int32_t s = seq.sampleOf[t];
+  if (s < 0) return;
+  const int64_t begin = seq.starts[s], end = begin + seq.prefixLens[s] + seq.causalLens[s];
+  for (int64_t u = begin; u < end; ++u)
+    if (mayAttend(seq, t, u, mask)) keys.push_back(u);
+}
+
+// Softmax over the keys of q_t · k_u / sqrt(hd) for head h: the attention probabilities.
+template <typename Real>
+void probabilities(const Real* qr, const Real* k, const std::vector<int64_t>& keys, int64_t heads, int64_t h,
+                   int64_t hd, std::vector<Real>& p) {
+  const Real scale = Real(1) / std::sqrt(Real(hd));
+  p.assign(keys.size(), 0);
+  Real maxScore = -std::numeric_limits<Real>::infinity();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Real* kr = k + (keys[i] * heads + h) * hd;
+    Real dot = 0;
+    for (int64_t j = 0; j < hd; ++j) dot += qr[j] * kr[j];
+    p[i] = dot * scale;
+    maxScore = std::max(maxScore, p[i]);
+  }
+  Real denom = 0;
+  for (Real& x : p) denom += (x = std::exp(x - maxScore));
+  for (Real& x : p) x /= denom;
+}
+
+}  // namespace
+
 template <typename Real>
 void attention(const Real* q, const Real* k, const Real* v, Real* o, const PackedSeq& seq, int64_t heads, int64_t hd,
                AttentionMask mask) {
-  const int64_t T = seq.tokens();
-  const Real scale = Real(1) / std::sqrt(Real(hd));
-  std::vector<Real> scores;
+  std::vector<Real> p;
   std::vector<int64_t> keys;
-  for (int64_t t = 0; t < T; ++t) {
-    const int32_t s = seq.sampleOf[t];
-    keys.clear();
-    if (s >= 0) {
-      const int64_t begin = seq.starts[s], end = begin + seq.prefixLens[s] + seq.causalLens[s];
-      for (int64_t u = begin; u < end; ++u)
-        if (mayAttend(seq, t, u, mask)) keys.push_back(u);
-    }
+  for (int64_t t = 0; t < seq.tokens(); ++t) {
+    keysOf(seq, t, mask, keys);
     for (int64_t h = 0; h < heads; ++h) {
       Real* out = o + (t * heads + h) * hd;
-      for (int64_t j = 0; j < hd; ++j) out[j] = 0;
-      if (keys.empty()) continue;  // padding rows produce zeros
-      const Real* qr = q + (t * heads + h) * hd;
-      scores.assign(keys.size(), 0);
-      Real maxScore = -std::numeric_limits<Real>::infinity();
+      std::fill_n(out, hd, Real(0));  // padding rows produce zeros
+      if (keys.empty()) continue;
+      probabilities(q + (t * heads + h) * hd, k, keys, heads, h, hd, p);
       for (size_t i = 0; i < keys.size(); ++i) {
-        const Real* kr = k + (keys[i] * heads + h) * hd;
-        Real dot = 0;
-        for (int64_t j = 0; j < hd; ++j) dot += qr[j] * kr[j];
-        scores[i] = dot * scale;
-        maxScore = std::max(maxScore, scores[i]);
-      }
-      Real denom = 0;
-      for (Real& sc : scores) denom += (sc = std::exp(sc - maxScore));
-      for (size_t i = 0; i < keys.size(); ++i) {
-        const Real p = scores[i] / denom;
         const Real* vr = v + (keys[i] * heads + h) * hd;
-        for (int64_t j = 0; j < hd; ++j) out[j] += p * vr[j];
+        for (int64_t j = 0; j < hd; ++j) out[j] += p[i] * vr[j];
       }
     }
   }
@@ -239,35 +240,18 @@ void attentionGrad(const Real* q, const Real* k, const Real* v, const Real* dout
   std::vector<Real> p, dp;
   std::vector<int64_t> keys;
   for (int64_t t = 0; t < T; ++t) {
-    const int32_t s = seq.sampleOf[t];
-    if (s < 0) continue;  // padding rows: zero output, no gradient
-    keys.clear();
-    const int64_t begin = seq.starts[s], end = begin + seq.prefixLens[s] + seq.causalLens[s];
-    for (int64_t u = begin; u < end; ++u)
-      if (mayAttend(seq, t, u, mask)) keys.push_back(u);
-    for (int64_t h = 0; h < heads; ++h) {
+    keysOf(seq, t, mask, keys);  // padding rows: zero output, no gradient
+    for (int64_t h = 0; h < heads && !keys.empty(); ++h) {
       const Real* qr = q + (t * heads + h) * hd;
       const Real* gr = dout + (t * heads + h) * hd;
-      p.assign(keys.size(), 0);
+      probabilities(qr, k, keys, heads, h, hd, p);
+      // dp_u = dout_t · v_u;  ds_u = p_u (dp_u − Σ p dp)
       dp.assign(keys.size(), 0);
-      Real maxScore = -std::numeric_limits<Real>::infinity();
-      for (size_t i = 0; i < keys.size(); ++i) {
-        const Real* kr = k + (keys[i] * heads + h) * hd;
-        Real dot = 0;
-        for (int64_t j = 0; j < hd; ++j) dot += qr[j] * kr[j];
-        p[i] = dot * scale;
-        maxScore = std::max(maxScore, p[i]);
-      }
-      Real denom = 0;
-      for (Real& x : p) denom += (x = std::exp(x - maxScore));
       Real pdp = 0;
       for (size_t i = 0; i < keys.size(); ++i) {
-        p[i] /= denom;
         const Real* vr = v + (keys[i] * heads + h) * hd;
-        Real d = 0;
-        for (int64_t j = 0; j < hd; ++j) d += gr[j] * vr[j];
-        dp[i] = d;
-        pdp += p[i] * d;
+        for (int64_t j = 0; j < hd; ++j) dp[i] += gr[j] * vr[j];
+        pdp += p[i] * dp[i];
       }
       Real* dqr = dq + (t * heads + h) * hd;
       for (size_t i = 0; i < keys.size(); ++i) {
@@ -312,6 +296,9 @@ void labelMeanGrad(const int32_t* labels, Real g, Real* out, int64_t T) {
 }
 
 #define HRMC_INSTANTIATE(Real)                                                                               \
+  template void linear<Real>(const Real*, const Real*, Real*, int64_t, int64_t, int64_t);                   \
+  template void matmul<Real>(const Real*, const Real*, Real*, int64_t, int64_t, int64_t);                   \
+  template void outerSum<Real>(const Real*, const Real*, Real*, int64_t, int64_t, int64_t);                 \
   template void rmsNorm<Real>(const Real*, Real*, int64_t, int64_t, double);                                \
   template void rope<Real>(const Real*, Real*, const PackedSeq&, int64_t, int64_t, double, bool);           \
   template void embeddingGrad<Real>(const int32_t*, const Real*, Real*, int64_t, int64_t, int64_t);         \
