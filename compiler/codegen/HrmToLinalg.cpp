@@ -124,6 +124,133 @@ struct StopGradientPattern : mlir::OpRewritePattern<hrm::StopGradientOp> {
   }
 };
 
+// Sizes of a tensor as OpFoldResults: static ints, tensor.dim for T.
+llvm::SmallVector<mlir::OpFoldResult> sizesOf(mlir::OpBuilder& b, mlir::Location loc, Value v) {
+  auto t = mlir::cast<mlir::RankedTensorType>(v.getType());
+  llvm::SmallVector<mlir::OpFoldResult> sizes;
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    sizes.push_back(t.isDynamicDim(d) ? mlir::OpFoldResult(b.create<mlir::tensor::DimOp>(loc, v, d).getResult())
+                                      : mlir::OpFoldResult(b.getIndexAttr(t.getDimSize(d))));
+  return sizes;
+}
+
+// Groups consecutive dimensions of `big` whose products are the dimensions of `small` (T, dynamic,
+// only ever maps to itself); false when the shapes do not nest.
+bool reassociation(llvm::ArrayRef<int64_t> big, llvm::ArrayRef<int64_t> small,
+                   llvm::SmallVector<mlir::ReassociationIndices>& groups) {
+  size_t i = 0;
+  for (int64_t target : small) {
+    mlir::ReassociationIndices g;
+    if (target == mlir::ShapedType::kDynamic) {
+      if (i >= big.size() || big[i] != mlir::ShapedType::kDynamic) return false;
+      g.push_back(static_cast<int64_t>(i++));
+    } else {
+      int64_t product = 1;
+      while (i < big.size() && big[i] != mlir::ShapedType::kDynamic && (g.empty() || product < target)) {
+        product *= big[i];
+        g.push_back(static_cast<int64_t>(i++));
+      }
+      if (product != target) return false;
+    }
+    groups.push_back(g);
+  }
+  // Trailing unit dimensions join the last group.
+  while (i < big.size() && big[i] == 1 && !groups.empty()) groups.back().push_back(static_cast<int64_t>(i++));
+  return i == big.size();
+}
+
+// reshape → tensor.collapse_shape / expand_shape (through the flat [T, n] form when they do not nest).
+struct ReshapePattern : mlir::OpRewritePattern<hrm::ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(hrm::ReshapeOp op, mlir::PatternRewriter& rw) const override {
+    auto in = mlir::cast<mlir::RankedTensorType>(op.getX().getType());
+    auto out = mlir::cast<mlir::RankedTensorType>(op.getType());
+    llvm::SmallVector<mlir::ReassociationIndices> groups;
+    if (out.getRank() <= in.getRank() && reassociation(in.getShape(), out.getShape(), groups)) {
+      rw.replaceOpWithNewOp<mlir::tensor::CollapseShapeOp>(op, out, op.getX(), groups);
+      return mlir::success();
+    }
+    if (out.getRank() > in.getRank() && reassociation(out.getShape(), in.getShape(), groups)) {
+      rw.replaceOpWithNewOp<mlir::tensor::ExpandShapeOp>(op, out, op.getX(), groups);
+      return mlir::success();
+    }
+    // [T, a, b] → [T, b, a] and the like: collapse to [T, n], then expand.
+    const bool hasT = in.getRank() > 0 && in.isDynamicDim(0);
+    llvm::SmallVector<int64_t> flat{hasT ? mlir::ShapedType::kDynamic : in.getNumElements()};
+    if (hasT) {
+      int64_t n = 1;
+      for (int64_t d : in.getShape().drop_front()) n *= d;
+      flat.push_back(n);
+    }
+    auto flatType = mlir::RankedTensorType::get(flat, in.getElementType());
+    llvm::SmallVector<mlir::ReassociationIndices> down, up;
+    if (!reassociation(in.getShape(), flatType.getShape(), down) || !reassociation(out.getShape(), flatType.getShape(), up))
+      return rw.notifyMatchFailure(op, "unsupported reshape");
+    Value collapsed = rw.create<mlir::tensor::CollapseShapeOp>(op.getLoc(), flatType, op.getX(), down);
+    rw.replaceOpWithNewOp<mlir::tensor::ExpandShapeOp>(op, out, collapsed, up);
+    return mlir::success();
+  }
+};
+
+// slice → tensor.extract_slice
+struct SlicePattern : mlir::OpRewritePattern<hrm::SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(hrm::SliceOp op, mlir::PatternRewriter& rw) const override {
+    auto t = mlir::cast<mlir::RankedTensorType>(op.getX().getType());
+    llvm::SmallVector<mlir::OpFoldResult> offsets(t.getRank(), rw.getIndexAttr(0)), strides(t.getRank(), rw.getIndexAttr(1));
+    llvm::SmallVector<mlir::OpFoldResult> sizes = sizesOf(rw, op.getLoc(), op.getX());
+    offsets[op.getAxis()] = rw.getIndexAttr(static_cast<int64_t>(op.getOffset()));
+    sizes[op.getAxis()] = rw.getIndexAttr(static_cast<int64_t>(op.getSize()));
+    rw.replaceOpWithNewOp<mlir::tensor::ExtractSliceOp>(op, mlir::cast<mlir::RankedTensorType>(op.getType()), op.getX(),
+                                                        offsets, sizes, strides);
+    return mlir::success();
+  }
+};
+
+// Inserts `parts` along `axis` at `offsets` into `dest`.
+Value insertAlong(mlir::OpBuilder& b, mlir::Location loc, Value dest, mlir::ValueRange parts,
+                  llvm::ArrayRef<int64_t> offsets, int64_t axis) {
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const int64_t rank = mlir::cast<mlir::RankedTensorType>(parts[i].getType()).getRank();
+    llvm::SmallVector<mlir::OpFoldResult> off(rank, b.getIndexAttr(0)), strides(rank, b.getIndexAttr(1));
+    off[axis] = b.getIndexAttr(offsets[i]);
+    dest = b.create<mlir::tensor::InsertSliceOp>(loc, parts[i], dest, off, sizesOf(b, loc, parts[i]), strides);
+  }
+  return dest;
+}
+
+// concat → tensor.empty + insert_slice of each input
+struct ConcatPattern : mlir::OpRewritePattern<hrm::ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(hrm::ConcatOp op, mlir::PatternRewriter& rw) const override {
+    auto type = mlir::cast<mlir::RankedTensorType>(op.getType());
+    const int64_t axis = static_cast<int64_t>(op.getAxis());
+    llvm::SmallVector<int64_t> offsets;
+    int64_t at = 0;
+    for (Value v : op.getInputs()) {
+      offsets.push_back(at);
+      at += mlir::cast<mlir::RankedTensorType>(v.getType()).getDimSize(axis);
+    }
+    Value dest = emptyLike(rw, op.getLoc(), type, op.getInputs(), op);
+    rw.replaceOp(op, insertAlong(rw, op.getLoc(), dest, op.getInputs(), offsets, axis));
+    return mlir::success();
+  }
+};
+
+// pad → zeros (linalg.fill) with the input inserted at its offset
+struct PadPattern : mlir::OpRewritePattern<hrm::PadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(hrm::PadOp op, mlir::PatternRewriter& rw) const override {
+    auto type = mlir::cast<mlir::RankedTensorType>(op.getType());
+    Value zero = rw.create<mlir::arith::ConstantOp>(op.getLoc(), rw.getFloatAttr(type.getElementType(), 0.0));
+    Value dest = rw.create<mlir::linalg::FillOp>(op.getLoc(), zero, emptyLike(rw, op.getLoc(), type, op->getOperands(), op))
+                     .getResult(0);
+    rw.replaceOp(op, insertAlong(rw, op.getLoc(), dest, op.getX(), {static_cast<int64_t>(op.getOffset())},
+                                 static_cast<int64_t>(op.getAxis())));
+    return mlir::success();
+  }
+};
+
 struct HrmToLinalgPass : mlir::PassWrapper<HrmToLinalgPass, mlir::OperationPass<mlir::ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HrmToLinalgPass)
   llvm::StringRef getArgument() const override { return "hrm-to-linalg"; }
@@ -147,7 +274,7 @@ struct HrmToLinalgPass : mlir::PassWrapper<HrmToLinalgPass, mlir::OperationPass<
     add<hrm::SigmoidOp>(p, [](B& b, L l, V a) -> Value { return sigmoid(b, l, a[0]); });
     add<hrm::SiluOp>(p, [](B& b, L l, V a) -> Value { return b.create<mlir::arith::MulFOp>(l, a[0], sigmoid(b, l, a[0])); });
     add<hrm::BroadcastOp>(p, [](B& b, L l, V a) -> Value { return a[0]; });
-    p.add<ConstantPattern, StopGradientPattern>(&getContext());
+    p.add<ConstantPattern, StopGradientPattern, ReshapePattern, SlicePattern, ConcatPattern, PadPattern>(&getContext());
     // Every pattern removes an hrm op, so the rewrite terminates; no fixed-point iteration cap is needed.
     mlir::GreedyRewriteConfig config;
     config.maxIterations = mlir::GreedyRewriteConfig::kNoLimit;
