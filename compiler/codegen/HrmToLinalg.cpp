@@ -1,5 +1,7 @@
 #include "compiler/codegen/HrmToLinalg.h"
 
+#include <limits>
+
 #include "compiler/dialect/HrmDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -251,6 +253,156 @@ struct PadPattern : mlir::OpRewritePattern<hrm::PadOp> {
   }
 };
 
+// Reduces `x` over `axis` into a tensor without that axis: init fills the accumulator, combine folds
+// one element in.
+template <typename Combine>
+Value reduce(mlir::OpBuilder& b, mlir::Location loc, Value x, int64_t axis, double init, mlir::Operation* at,
+             Combine combine) {
+  auto in = mlir::cast<mlir::RankedTensorType>(x.getType());
+  llvm::SmallVector<int64_t> shape(in.getShape());
+  shape.erase(shape.begin() + axis);
+  auto outType = mlir::RankedTensorType::get(shape, in.getElementType());
+  Value initValue = b.create<mlir::arith::ConstantOp>(loc, b.getFloatAttr(in.getElementType(), init));
+  Value acc = b.create<mlir::linalg::FillOp>(loc, initValue, emptyLike(b, loc, outType, x, at)).getResult(0);
+  llvm::SmallVector<mlir::AffineExpr> kept;
+  for (int64_t d = 0; d < in.getRank(); ++d)
+    if (d != axis) kept.push_back(b.getAffineDimExpr(d));
+  llvm::SmallVector<mlir::AffineMap> maps{b.getMultiDimIdentityMap(in.getRank()),
+                                          mlir::AffineMap::get(in.getRank(), 0, kept, b.getContext())};
+  llvm::SmallVector<mlir::utils::IteratorType> iterators(in.getRank(), mlir::utils::IteratorType::parallel);
+  iterators[axis] = mlir::utils::IteratorType::reduction;
+  return b.create<mlir::linalg::GenericOp>(loc, outType, x, acc, maps, iterators,
+                                           [&](mlir::OpBuilder& nb, mlir::Location l, mlir::ValueRange a) {
+                                             nb.create<mlir::linalg::YieldOp>(l, combine(nb, l, a[0], a[1]));
+                                           })
+      .getResult(0);
+}
+
+// `reduced` (x without `axis`) with a unit dimension put back at `axis`, to broadcast against x.
+Value keepDim(mlir::OpBuilder& b, mlir::Location loc, Value reduced, int64_t axis) {
+  auto t = mlir::cast<mlir::RankedTensorType>(reduced.getType());
+  llvm::SmallVector<int64_t> shape(t.getShape());
+  shape.insert(shape.begin() + axis, 1);
+  llvm::SmallVector<mlir::ReassociationIndices> groups;
+  for (int64_t d = 0; d < t.getRank(); ++d) groups.push_back({d + (d >= axis ? 1 : 0)});
+  if (groups.empty()) groups.push_back({});
+  if (axis == t.getRank()) groups.back().push_back(axis);
+  else groups[axis].insert(groups[axis].begin(), axis);
+  return b.create<mlir::tensor::ExpandShapeOp>(loc, mlir::RankedTensorType::get(shape, t.getElementType()), reduced, groups);
+}
+
+// An element-wise linalg.generic over `like`'s shape combining `operands` (broadcast as needed).
+template <typename Body>
+Value elementwise(mlir::OpBuilder& b, mlir::Location loc, mlir::RankedTensorType like, mlir::ValueRange operands,
+                  mlir::Operation* at, Body body) {
+  llvm::SmallVector<mlir::AffineMap> maps;
+  for (Value v : operands) maps.push_back(broadcastMap(b.getContext(), mlir::cast<mlir::RankedTensorType>(v.getType()), like));
+  maps.push_back(b.getMultiDimIdentityMap(like.getRank()));
+  llvm::SmallVector<mlir::utils::IteratorType> iterators(like.getRank(), mlir::utils::IteratorType::parallel);
+  return b.create<mlir::linalg::GenericOp>(loc, like, operands, emptyLike(b, loc, like, operands, at), maps, iterators,
+                                           [&](mlir::OpBuilder& nb, mlir::Location l, mlir::ValueRange a) {
+                                             nb.create<mlir::linalg::YieldOp>(l, body(nb, l, a.drop_back()));
+                                           })
+      .getResult(0);
+}
+
+Value addf(mlir::OpBuilder& b, mlir::Location l, Value x, Value y) { return b.create<mlir::arith::AddFOp>(l, x, y); }
+Value maxf(mlir::OpBuilder& b, mlir::Location l, Value x, Value y) { return b.create<mlir::arith::MaximumFOp>(l, x, y); }
+
+template <typename HrmOp>
+struct ReductionPattern : mlir::OpRewritePattern<HrmOp> {
+  using mlir::OpRewritePattern<HrmOp>::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(HrmOp op, mlir::PatternRewriter& rw) const override {
+    const int64_t axis = static_cast<int64_t>(op.getAxis());
+    mlir::Location loc = op.getLoc();
+    const bool isMax = std::is_same_v<HrmOp, hrm::MaxOp>;
+    Value r = reduce(rw, loc, op.getX(), axis, isMax ? -std::numeric_limits<double>::infinity() : 0.0, op,
+                     isMax ? maxf : addf);
+    if constexpr (std::is_same_v<HrmOp, hrm::MeanOp>) {
+      const double n = static_cast<double>(mlir::cast<mlir::RankedTensorType>(op.getX().getType()).getDimSize(axis));
+      r = elementwise(rw, loc, mlir::cast<mlir::RankedTensorType>(r.getType()), r, op,
+                      [n](mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange a) -> Value {
+                        return b.create<mlir::arith::DivFOp>(l, a[0], b.create<mlir::arith::ConstantOp>(l, b.getFloatAttr(a[0].getType(), n)));
+                      });
+    }
+    rw.replaceOp(op, r);
+    return mlir::success();
+  }
+};
+
+// softmax: exp(x − max) / Σ exp(x − max) along the axis.
+struct SoftmaxPattern : mlir::OpRewritePattern<hrm::SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(hrm::SoftmaxOp op, mlir::PatternRewriter& rw) const override {
+    const int64_t axis = static_cast<int64_t>(op.getAxis());
+    mlir::Location loc = op.getLoc();
+    auto type = mlir::cast<mlir::RankedTensorType>(op.getType());
+    Value m = keepDim(rw, loc, reduce(rw, loc, op.getX(), axis, -std::numeric_limits<double>::infinity(), op, maxf), axis);
+    Value e = elementwise(rw, loc, type, mlir::ValueRange{op.getX(), m}, op,
+                          [](mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange a) -> Value {
+                            return b.create<mlir::math::ExpOp>(l, b.create<mlir::arith::SubFOp>(l, a[0], a[1]));
+                          });
+    Value s = keepDim(rw, loc, reduce(rw, loc, e, axis, 0.0, op, addf), axis);
+    rw.replaceOp(op, elementwise(rw, loc, type, mlir::ValueRange{e, s}, op,
+                                 [](mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange a) -> Value {
+                                   return b.create<mlir::arith::DivFOp>(l, a[0], a[1]);
+                                 }));
+    return mlir::success();
+  }
+};
+
+// rms_norm: x · rsqrt(Σ x² / d + eps) over the last axis (HRM-TEXT.md §1.3).
+struct RmsNormPattern : mlir::OpRewritePattern<hrm::RmsNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(hrm::RmsNormOp op, mlir::PatternRewriter& rw) const override {
+    mlir::Location loc = op.getLoc();
+    auto type = mlir::cast<mlir::RankedTensorType>(op.getType());
+    const int64_t axis = type.getRank() - 1;
+    const double d = static_cast<double>(type.getDimSize(axis)), eps = op.getEps().convertToDouble();
+    Value ss = reduce(rw, loc, op.getX(), axis, 0.0, op, [](mlir::OpBuilder& b, mlir::Location l, Value x, Value acc) -> Value {
+      return b.create<mlir::arith::AddFOp>(l, b.create<mlir::arith::MulFOp>(l, x, x), acc);
+    });
+    Value inv = keepDim(rw, loc, elementwise(rw, loc, mlir::cast<mlir::RankedTensorType>(ss.getType()), ss, op,
+                                             [d, eps](mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange a) -> Value {
+                                               auto c = [&](double v) {
+                                                 return b.create<mlir::arith::ConstantOp>(l, b.getFloatAttr(a[0].getType(), v));
+                                               };
+                                               Value mean = b.create<mlir::arith::DivFOp>(l, a[0], c(d));
+                                               return b.create<mlir::math::RsqrtOp>(l, b.create<mlir::arith::AddFOp>(l, mean, c(eps)));
+                                             }),
+                        axis);
+    rw.replaceOp(op, elementwise(rw, loc, type, mlir::ValueRange{op.getX(), inv}, op,
+                                 [](mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange a) -> Value {
+                                   return b.create<mlir::arith::MulFOp>(l, a[0], a[1]);
+                                 }));
+    return mlir::success();
+  }
+};
+
+// embedding: a gather, out[t, j] = table[tokens[t], j]
+struct EmbeddingPattern : mlir::OpRewritePattern<hrm::EmbeddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(hrm::EmbeddingOp op, mlir::PatternRewriter& rw) const override {
+    auto type = mlir::cast<mlir::RankedTensorType>(op.getType());
+    const int64_t rank = type.getRank();
+    llvm::SmallVector<mlir::AffineExpr> tokenDims;
+    for (int64_t d = 0; d + 1 < rank; ++d) tokenDims.push_back(rw.getAffineDimExpr(d));
+    llvm::SmallVector<mlir::AffineMap> maps{mlir::AffineMap::get(rank, 0, tokenDims, rw.getContext()),
+                                            rw.getMultiDimIdentityMap(rank)};
+    llvm::SmallVector<mlir::utils::IteratorType> iterators(rank, mlir::utils::IteratorType::parallel);
+    Value table = op.getTable();
+    auto generic = rw.create<mlir::linalg::GenericOp>(
+        op.getLoc(), type, op.getTokens(), emptyLike(rw, op.getLoc(), type, op.getTokens(), op), maps, iterators,
+        [&](mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange a) {
+          Value row = b.create<mlir::arith::IndexCastOp>(l, b.getIndexType(), a[0]);
+          Value col = b.create<mlir::linalg::IndexOp>(l, rank - 1);
+          b.create<mlir::linalg::YieldOp>(l, b.create<mlir::tensor::ExtractOp>(l, table, mlir::ValueRange{row, col}).getResult());
+        });
+    rw.replaceOp(op, generic.getResults());
+    return mlir::success();
+  }
+};
+
 struct HrmToLinalgPass : mlir::PassWrapper<HrmToLinalgPass, mlir::OperationPass<mlir::ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HrmToLinalgPass)
   llvm::StringRef getArgument() const override { return "hrm-to-linalg"; }
@@ -274,7 +426,9 @@ struct HrmToLinalgPass : mlir::PassWrapper<HrmToLinalgPass, mlir::OperationPass<
     add<hrm::SigmoidOp>(p, [](B& b, L l, V a) -> Value { return sigmoid(b, l, a[0]); });
     add<hrm::SiluOp>(p, [](B& b, L l, V a) -> Value { return b.create<mlir::arith::MulFOp>(l, a[0], sigmoid(b, l, a[0])); });
     add<hrm::BroadcastOp>(p, [](B& b, L l, V a) -> Value { return a[0]; });
-    p.add<ConstantPattern, StopGradientPattern, ReshapePattern, SlicePattern, ConcatPattern, PadPattern>(&getContext());
+    p.add<ConstantPattern, StopGradientPattern, ReshapePattern, SlicePattern, ConcatPattern, PadPattern,
+          ReductionPattern<hrm::SumOp>, ReductionPattern<hrm::MeanOp>, ReductionPattern<hrm::MaxOp>, SoftmaxPattern,
+          RmsNormPattern, EmbeddingPattern>(&getContext());
     // Every pattern removes an hrm op, so the rewrite terminates; no fixed-point iteration cap is needed.
     mlir::GreedyRewriteConfig config;
     config.maxIterations = mlir::GreedyRewriteConfig::kNoLimit;
