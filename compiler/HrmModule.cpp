@@ -6,6 +6,7 @@
 #include "llvm/ADT/DenseSet.h"
 
 #include "compiler/autodiff/TrainStep.h"
+#include "compiler/codegen/CpuJit.h"
 #include "compiler/codegen/HrmToLinalg.h"
 #include "compiler/lowering/GraphToHrm.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -165,6 +166,10 @@ bool HrmModule::lowerElementwiseToLinalg(std::string& error) {
     return false;
   }
   return true;
+}
+
+std::unique_ptr<JitFunction> HrmModule::jit(const std::string& function, std::string& error) {
+  return compileForCpu(*impl_->module, function, error);
 }
 
 std::string HrmModule::printFunction(const std::string& function, bool withLocations) const {

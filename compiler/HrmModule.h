@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/JitFunction.h"
 #include "dsl/sema/ModelGraph.h"
 
 namespace mlir {
@@ -67,6 +68,10 @@ class HrmModule {
 
   // Backend stage 1 (in progress, issue 6): element-wise ops become linalg.generic on tensors.
   bool lowerElementwiseToLinalg(std::string& error);
+
+  // Backend stage 2 (in progress): JIT-compiles one function after stage 1; fails with a reason when
+  // some of its ops have no lowering yet.
+  std::unique_ptr<JitFunction> jit(const std::string& function, std::string& error);
 
   // The module's text; with locations, each op ends in loc("file.hrm":line:col).
   std::string print(bool withLocations) const;
