@@ -17,16 +17,18 @@ class JitFunction {
   struct Buffer {
     void* data = nullptr;
     std::vector<int64_t> sizes;
+    void* allocation = nullptr;  // results only: what to std::free (the data may sit aligned inside it)
   };
-  JitFunction(std::unique_ptr<mlir::ExecutionEngine> engine, std::string symbol, int resultRank);
+  JitFunction(std::unique_ptr<mlir::ExecutionEngine> engine, std::string symbol, int resultRank, int resultElementBytes);
   ~JitFunction();
-  // Runs the function. The result buffer is allocated by the compiled code: release it with std::free.
+  // Runs the function. The result is allocated by the compiled code: release result.allocation with std::free.
   bool call(const std::vector<Buffer>& args, Buffer& result, std::string& error);
 
  private:
   std::unique_ptr<mlir::ExecutionEngine> engine_;
   std::string symbol_;
   int resultRank_;
+  int resultElementBytes_;
 };
 
 }  // namespace hrmc::compiler

@@ -20,8 +20,10 @@
 
 namespace hrmc::compiler {
 
-JitFunction::JitFunction(std::unique_ptr<mlir::ExecutionEngine> engine, std::string symbol, int resultRank)
-    : engine_(std::move(engine)), symbol_(std::move(symbol)), resultRank_(resultRank) {}
+JitFunction::JitFunction(std::unique_ptr<mlir::ExecutionEngine> engine, std::string symbol, int resultRank,
+                         int resultElementBytes)
+    : engine_(std::move(engine)), symbol_(std::move(symbol)), resultRank_(resultRank),
+      resultElementBytes_(resultElementBytes) {}
 JitFunction::~JitFunction() = default;
 
 namespace {
@@ -84,7 +86,9 @@ std::unique_ptr<JitFunction> compileForCpu(mlir::ModuleOp source, const std::str
     copy.erase();
     return nullptr;
   }
-  const int resultRank = static_cast<int>(mlir::cast<mlir::RankedTensorType>(copy.getResultTypes()[0]).getRank());
+  auto resultType = mlir::cast<mlir::RankedTensorType>(copy.getResultTypes()[0]);
+  const int resultRank = static_cast<int>(resultType.getRank());
+  const int resultBytes = static_cast<int>(resultType.getElementTypeBitWidth() / 8);
   module->push_back(copy);
 
   mlir::PassManager pm(&ctx);
@@ -126,7 +130,7 @@ std::unique_ptr<JitFunction> compileForCpu(mlir::ModuleOp source, const std::str
     error = "JIT compilation failed: " + llvm::toString(engine.takeError()) + "\n" + diagnostics + ir.substr(0, 4000);
     return nullptr;
   }
-  return std::make_unique<JitFunction>(std::move(*engine), "_mlir_ciface_" + function, resultRank);
+  return std::make_unique<JitFunction>(std::move(*engine), "_mlir_ciface_" + function, resultRank, resultBytes);
 }
 
 bool JitFunction::call(const std::vector<Buffer>& args, Buffer& result, std::string& error) {
@@ -143,13 +147,10 @@ bool JitFunction::call(const std::vector<Buffer>& args, Buffer& result, std::str
     error = llvm::toString(std::move(e));
     return false;
   }
-  result.data = reinterpret_cast<void*>(out[1]);
+  // {allocated, aligned, offset, ...}: the data starts at aligned + offset; the allocation is what to free.
+  result.allocation = reinterpret_cast<void*>(out[0]);
+  result.data = reinterpret_cast<char*>(out[1]) + out[2] * resultElementBytes_;
   result.sizes.assign(out.begin() + 3, out.begin() + 3 + resultRank_);
-  // The caller frees the buffer: the allocated and the aligned pointer must be the same one.
-  if (out[0] != out[1]) {
-    error = "the compiled code returned an offset result buffer";
-    return false;
-  }
   return true;
 }
 

@@ -78,7 +78,7 @@ TEST(CpuJit, LoweredModelMatchesTheReferenceExecutor) {
   double worst = 0;
   for (size_t i = 0; i < want.data.size(); ++i)
     worst = std::max(worst, std::fabs(double(g[i]) - want.data[i]) / (1.0 + std::fabs(want.data[i])));
-  std::free(got.data);
+  std::free(got.allocation);
   EXPECT_LT(worst, 1e-5);
 }
 
