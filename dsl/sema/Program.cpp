@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "dsl/parse/Parser.h"
+#include "dsl/parse/ParseFile.h"
 
 namespace fs = std::filesystem;
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "dsl/ast/AstPrinter.h"
-#include "dsl/parse/Parser.h"
+#include "dsl/parse/ParseFile.h"
 
 using namespace hrmc::dsl;
 

@@ -1,6 +1,6 @@
 #pragma once
 // Source text → AST. Syntax errors go to the DiagEngine; the result is null only when the file could
-// not be parsed into anything usable. The ANTLR parse tree never leaves Parser.cpp.
+// not be parsed into anything usable. The ANTLR parse tree never leaves ParseFile.cpp.
 #include <memory>
 
 #include "dsl/ast/Ast.h"

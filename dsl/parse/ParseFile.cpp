@@ -1,4 +1,4 @@
-#include "dsl/parse/Parser.h"
+#include "dsl/parse/ParseFile.h"
 
 #include <cerrno>
 #include <cstdlib>
