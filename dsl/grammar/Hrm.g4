@@ -1,5 +1,5 @@
 // The .hrm language. dsl/README.md is the reference; this grammar is the single source of truth for
-// syntax. The generated parse tree never leaves dsl/parse/ParseFile.cpp builds our own AST.
+// syntax. The generated parse tree never leaves dsl/parse/ParseFile.cpp, which builds our own AST.
 grammar Hrm;
 
 file        : decl* EOF ;
