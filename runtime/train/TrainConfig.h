@@ -55,6 +55,8 @@ struct ConfigError : std::runtime_error {
 // Reads a TOML file over the defaults. Unknown keys get a did-you-mean, wrong types or ranges name
 // the key path; throws ConfigError.
 TrainConfig loadTrainConfig(const std::string& path, TrainConfig base = {});
+// The same from TOML text (a checkpoint's stored configuration); `name` appears in messages.
+TrainConfig parseTrainConfig(const std::string& text, const std::string& name);
 // Applies "section.key=value" overrides (the same keys as the file).
 void applyOverrides(TrainConfig& config, const std::vector<std::string>& overrides);
 // The resolved configuration as TOML text (stored in checkpoints, printed by --dry-run).

@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -134,11 +135,25 @@ void check(const TrainConfig& c) {
 
 }  // namespace
 
-TrainConfig loadTrainConfig(const std::string& path, TrainConfig c) {
-  if (!std::filesystem::is_regular_file(path)) throw IoError(path + ": cannot open the run configuration");
+namespace {
+TrainConfig fromToml(const std::string& text, const std::string& path, TrainConfig c);
+}  // namespace
+
+TrainConfig loadTrainConfig(const std::string& path, TrainConfig base) {
+  std::ifstream in(path);
+  if (!std::filesystem::is_regular_file(path) || !in) throw IoError(path + ": cannot open the run configuration");
+  std::stringstream text;
+  text << in.rdbuf();
+  return fromToml(text.str(), path, std::move(base));
+}
+
+TrainConfig parseTrainConfig(const std::string& text, const std::string& name) { return fromToml(text, name, {}); }
+
+namespace {
+TrainConfig fromToml(const std::string& text, const std::string& path, TrainConfig c) {
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     std::ostringstream ss;
     ss << path << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
@@ -179,6 +194,7 @@ TrainConfig loadTrainConfig(const std::string& path, TrainConfig c) {
   check(c);
   return c;
 }
+}  // namespace
 
 void applyOverrides(TrainConfig& c, const std::vector<std::string>& overrides) {
   for (const std::string& o : overrides) {

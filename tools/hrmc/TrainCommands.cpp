@@ -159,10 +159,7 @@ std::optional<LoadedRun> loadRun(const std::string& checkpoint, int& exitCode) {
   LoadedRun r;
   try {
     r.state = loadCheckpoint(resolveCheckpoint(checkpoint));
-    const fs::path tmp = fs::temp_directory_path() / ("hrmc-run-config-" + std::to_string(::getpid()) + ".toml");
-    std::ofstream(tmp) << r.state.configToml;
-    r.config = loadTrainConfig(tmp.string());
-    fs::remove(tmp);
+    r.config = parseTrainConfig(r.state.configToml, checkpoint + " (stored run config)");
   } catch (const IoError& e) {
     std::cerr << "hrmc: error: " << e.what() << "\n";
     exitCode = kIoError;
@@ -215,10 +212,7 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
     try {
       if (!o->resume.empty()) {
         resumeState = loadCheckpoint(resolveCheckpoint(o->resume));
-        const fs::path tmp = fs::temp_directory_path() / ("hrmc-resume-" + std::to_string(::getpid()) + ".toml");
-        std::ofstream(tmp) << resumeState.configToml;
-        cfg = loadTrainConfig(tmp.string());
-        fs::remove(tmp);
+        cfg = parseTrainConfig(resumeState.configToml, o->resume + " (stored run config)");
       }
       if (!o->config.empty()) cfg = loadTrainConfig(o->config, cfg);
       applyOverrides(cfg, o->options);
