@@ -42,6 +42,9 @@ struct GradOptions {
   int resolveK(const dsl::ModelGraph& g) const;
 };
 bool useColor();
+// Prints an exception as "hrmc: error: ..." and returns its exit status: kIoError for a file that
+// could not be read or written, kCompileError for bad input (model, config, weights, data).
+int reportError(const std::exception& e);
 
 void addCheckCommand(CLI::App& app, int& exitCode);
 void addCompileCommand(CLI::App& app, int& exitCode);

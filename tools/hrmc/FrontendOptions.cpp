@@ -1,6 +1,7 @@
 #include <iostream>
 #include <unistd.h>
 
+#include "runtime/io/ArrayDir.h"
 #include "tools/hrmc/Commands.h"
 
 namespace hrmc::cli {
@@ -25,6 +26,11 @@ bool ModelOptions::toFrontend(dsl::FrontendOptions& out) const {
     out.overrides.push_back({s.substr(0, eq), s.substr(eq + 1)});
   }
   return true;
+}
+
+int reportError(const std::exception& e) {
+  std::cerr << "hrmc: error: " << e.what() << "\n";
+  return dynamic_cast<const runtime::IoError*>(&e) ? kIoError : kCompileError;
 }
 
 bool useColor() {

@@ -85,12 +85,8 @@ void addRunCommand(CLI::App& app, int& exitCode) {
     const compiler::HrmModule& module = *c->module;
     try {
       exitCode = o->fp64 ? run<double>(*o, fe, module) : run<float>(*o, fe, module);
-    } catch (const runtime::IoError& e) {
-      std::cerr << "hrmc: error: " << e.what() << "\n";
-      exitCode = kIoError;
-    } catch (const std::runtime_error& e) {
-      std::cerr << "hrmc: error: " << e.what() << "\n";
-      exitCode = kCompileError;
+    } catch (const std::exception& e) {
+      exitCode = reportError(e);
     }
   });
 }

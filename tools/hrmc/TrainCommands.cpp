@@ -121,9 +121,8 @@ std::optional<LoadedRun> loadWeights(const WeightSource& src, int& exitCode) {
   r.model = std::move(*c);
   try {
     r.state.params = readSafetensors(src.weights).tensors;
-  } catch (const IoError& e) {
-    std::cerr << "hrmc: error: " << e.what() << "\n";
-    exitCode = kIoError;
+  } catch (const std::exception& e) {
+    exitCode = reportError(e);
     return std::nullopt;
   }
   for (const compiler::HrmModule::WeightSpec& w : r.model.module->weights()) {
@@ -225,13 +224,8 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
         if (eq == std::string::npos) throw ConfigError("--set expects KEY=VALUE, got '" + s + "'");
         cfg.modelSet.emplace_back(s.substr(0, eq), s.substr(eq + 1));
       }
-    } catch (const ConfigError& e) {
-      std::cerr << "hrmc: error: " << e.what() << "\n";
-      exitCode = kCompileError;
-      return;
-    } catch (const IoError& e) {
-      std::cerr << "hrmc: error: " << e.what() << "\n";
-      exitCode = kIoError;
+    } catch (const std::exception& e) {
+      exitCode = reportError(e);
       return;
     }
     auto compiled = compileRunModel(cfg, exitCode);
@@ -309,15 +303,8 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
                 << (fs::path(cfg.output) / "loss.svg").string() << ", checkpoint: "
                 << (fs::path(cfg.output) / "checkpoints").string() << "\n";
       exitCode = kOk;
-    } catch (const ConfigError& e) {
-      std::cerr << "hrmc: error: " << e.what() << "\n";
-      exitCode = kCompileError;
-    } catch (const IoError& e) {
-      std::cerr << "hrmc: error: " << e.what() << "\n";
-      exitCode = kIoError;
     } catch (const std::exception& e) {
-      std::cerr << "hrmc: error: " << e.what() << "\n";
-      exitCode = kCompileError;
+      exitCode = reportError(e);
     }
   });
 }
@@ -375,8 +362,7 @@ void addGenerateCommand(CLI::App& app, int& exitCode) {
       for (const std::string& a : answers) std::cout << a << "\n";
       exitCode = kOk;
     } catch (const std::exception& e) {
-      std::cerr << "hrmc: error: " << e.what() << "\n";
-      exitCode = kCompileError;
+      exitCode = reportError(e);
     }
   });
 }
@@ -417,12 +403,8 @@ void addEvalCommand(CLI::App& app, int& exitCode) {
         if (report.skipped) std::cout << "skipped " << report.skipped << " malformed lines\n";
       }
       exitCode = kOk;
-    } catch (const DataError& e) {
-      std::cerr << "hrmc: error: " << e.what() << "\n";
-      exitCode = kCompileError;
     } catch (const std::exception& e) {
-      std::cerr << "hrmc: error: " << e.what() << "\n";
-      exitCode = kCompileError;
+      exitCode = reportError(e);
     }
   });
 }
