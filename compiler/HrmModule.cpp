@@ -1,5 +1,6 @@
 #include "compiler/HrmModule.h"
 
+#include <map>
 #include <ostream>
 #include <set>
 
@@ -8,6 +9,7 @@
 #include "compiler/autodiff/TrainStep.h"
 #include "compiler/codegen/CpuJit.h"
 #include "compiler/codegen/HrmToLinalg.h"
+#include "compiler/codegen/KernelPartition.h"
 #include "compiler/lowering/GraphToHrm.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -22,6 +24,7 @@ struct HrmModule::Impl {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   Credit credit;
   bool responseOnly = true;
+  std::map<std::string, std::unique_ptr<HrmModule::CpuProgram>> cpu;  // compileForCpu, by function
 };
 
 HrmModule::HrmModule() : impl_(std::make_unique<Impl>()) {
@@ -168,8 +171,58 @@ bool HrmModule::lowerElementwiseToLinalg(std::string& error) {
   return true;
 }
 
-std::unique_ptr<JitFunction> HrmModule::jit(const std::string& function, std::string& error) {
-  return compileForCpu(*impl_->module, function, error);
+const HrmModule::CpuProgram* HrmModule::compileForCpu(const std::string& function, std::string& error) {
+  auto& slot = impl_->cpu[function];
+  if (slot) return slot.get();
+  Partition partition;
+  if (!partitionIntoKernels(*impl_->module, function, partition, error) ||
+      !lowerKernelsToLLVM(*partition.kernels, error))
+    return nullptr;
+  auto compiled = std::make_unique<CpuProgram>();
+  compiled->code = jitKernels(*partition.kernels, error);
+  if (!compiled->code) return nullptr;
+  compiled->program = std::move(partition.program);
+  for (const Launch& l : compiled->program.launches)
+    if (l.kind == LaunchKind::Fused && !compiled->code->kernel(l.kernel)) {
+      error = "the JIT-compiled module has no kernel '" + l.kernel + "'";
+      return nullptr;
+    }
+  slot = std::move(compiled);
+  return slot.get();
+}
+
+bool HrmModule::printKernels(const std::string& function, const std::string& stage, const std::string& kernel,
+                             bool withLocations, std::string& out, std::string& error) {
+  Partition partition;
+  if (!partitionIntoKernels(*impl_->module, function, partition, error)) return false;
+  if (!kernel.empty()) {
+    if (!partition.kernels->lookupSymbol(kernel)) {
+      error = "'" + function + "' has no kernel '" + kernel + "' (kernels are fused_0 to fused_" +
+              std::to_string(std::max<int64_t>(0, std::distance(partition.kernels->getBody()->begin(),
+                                                                 partition.kernels->getBody()->end()) - 1)) + ")";
+      return false;
+    }
+    for (mlir::Operation& op : llvm::make_early_inc_range(*partition.kernels->getBody()))
+      if (mlir::cast<mlir::func::FuncOp>(op).getName() != kernel) op.erase();
+  }
+  mlir::OpPrintingFlags flags;
+  if (withLocations) flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/true);
+  llvm::raw_string_ostream os(out);
+  if (stage == "fused") {
+    if (kernel.empty()) os << formatProgram(partition.program) << "\n";
+    partition.kernels->print(os, flags);
+    return true;
+  }
+  std::string linalg;
+  if (!lowerKernelsToLLVM(*partition.kernels, error, &linalg)) return false;
+  if (stage == "linalg") {
+    os << linalg;
+    return true;
+  }
+  std::string text;
+  if (!translateKernels(*partition.kernels, stage == "asm", text, error)) return false;
+  os << text;
+  return true;
 }
 
 std::string HrmModule::printFunction(const std::string& function, bool withLocations) const {

@@ -6,7 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/JitFunction.h"
+#include "compiler/JitModule.h"
+#include "compiler/KernelProgram.h"
 #include "dsl/sema/ModelGraph.h"
 
 namespace mlir {
@@ -66,12 +67,22 @@ class HrmModule {
   // The model's `objective`: true for response_only (loss on response tokens), false for all_tokens.
   bool responseOnly() const;
 
-  // Backend stage 1 (in progress, issue 6): element-wise ops become linalg.generic on tensors.
+  // Backend stage 1 over the whole module, for inspection (--emit=linalg): element-wise ops become
+  // linalg.generic on tensors.
   bool lowerElementwiseToLinalg(std::string& error);
 
-  // Backend stage 2 (in progress): JIT-compiles one function after stage 1; fails with a reason when
-  // some of its ops have no lowering yet.
-  std::unique_ptr<JitFunction> jit(const std::string& function, std::string& error);
+  // Backend stages 3-4 for the CPU: `function` split into kernel launches, its fused kernels
+  // JIT-compiled for the host CPU. Built on first use, then cached in this module.
+  struct CpuProgram {
+    KernelProgram program;
+    std::unique_ptr<JitModule> code;
+  };
+  const CpuProgram* compileForCpu(const std::string& function, std::string& error);
+  // The CPU backend's stages for inspection: "fused" (each kernel as hrm ops with its source lines,
+  // and the launch list), "linalg" (kernels after fusion), "llvm" (optimised LLVM IR), "asm".
+  // `kernel` limits the output to one fused kernel ("" for all).
+  bool printKernels(const std::string& function, const std::string& stage, const std::string& kernel,
+                    bool withLocations, std::string& out, std::string& error);
 
   // The module's text; with locations, each op ends in loc("file.hrm":line:col).
   std::string print(bool withLocations) const;

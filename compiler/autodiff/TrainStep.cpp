@@ -22,19 +22,6 @@ std::vector<hrm::StepOp> topLevelSteps(mlir::func::FuncOp fn) {
 
 std::string label(hrm::StepOp s) { return (s.getLevel() + llvm::Twine(s.getIndex())).str(); }
 
-// Moves a window step's body in front of it, tags the moved ops, and replaces the step by its value.
-void inlineStep(hrm::StepOp step) {
-  mlir::Block& body = step.getBody().front();
-  auto yield = mlir::cast<hrm::YieldOp>(body.getTerminator());
-  mlir::Value value = yield.getValue();
-  mlir::StringAttr tag = mlir::StringAttr::get(step.getContext(), label(step) + ":" + step.getCallee());
-  for (mlir::Operation& op : body.without_terminator()) op.setAttr(kStepTagAttr, tag);
-  mlir::Block* parent = step->getBlock();
-  parent->getOperations().splice(step->getIterator(), body.getOperations(), body.begin(), std::prev(body.end()));
-  step.getResult().replaceAllUsesWith(value);
-  step.erase();
-}
-
 bool isTrainable(mlir::func::FuncOp fn, unsigned i) {
   auto t = mlir::dyn_cast<mlir::RankedTensorType>(fn.getArgument(i).getType());
   return t && mlir::isa<mlir::FloatType>(t.getElementType()) && fn.getArgAttr(i, kArgNameAttr) &&
@@ -71,6 +58,20 @@ void rematerialize(mlir::Block& block, const std::string& tag) {
 }
 
 }  // namespace
+
+// Moves a window step's body in front of it, tags the moved ops, and replaces the step by its value.
+void inlineStep(hrm::StepOp step) {
+  mlir::Block& body = step.getBody().front();
+  auto yield = mlir::cast<hrm::YieldOp>(body.getTerminator());
+  mlir::Value value = yield.getValue();
+  mlir::StringAttr tag = mlir::StringAttr::get(step.getContext(), label(step) + ":" + step.getCallee());
+  for (mlir::Operation& op : body.without_terminator()) op.setAttr(kStepTagAttr, tag);
+  mlir::Block* parent = step->getBlock();
+  parent->getOperations().splice(step->getIterator(), body.getOperations(), body.begin(), std::prev(body.end()));
+  step.getResult().replaceAllUsesWith(value);
+  step.erase();
+}
+
 
 bool creditWindow(mlir::func::FuncOp fn, int K, std::vector<bool>& inWindow, std::string& error) {
   std::vector<hrm::StepOp> steps = topLevelSteps(fn);

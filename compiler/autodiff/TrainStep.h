@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "compiler/dialect/HrmDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 
 namespace hrmc::compiler {
@@ -16,6 +17,10 @@ inline constexpr const char* kForwardOnlyAttr = "forward_only";  // on hrm.step 
 inline constexpr const char* kBackwardAttr = "hrm.backward";     // on every op the differentiation added
 
 std::string trainStepName(int K, bool remat);
+
+// Moves a step's body in front of it, tags the moved ops with the step's label (kStepTagAttr), and
+// replaces the step by its value.
+void inlineStep(hrm::StepOp step);
 
 // Which recurrent steps carry gradient at credit window K (HRM-TEXT.md §2, H-first split), by
 // position among the function's top-level hrm.step ops. Fails if K does not fit the recurrence.

@@ -1,8 +1,14 @@
 #include "compiler/codegen/CpuJit.h"
 
-#include <cstdlib>
-
+#include "compiler/codegen/HrmToLinalg.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,44 +21,32 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/Support/TargetSelect.h"
 
 namespace hrmc::compiler {
 
-JitFunction::JitFunction(std::unique_ptr<mlir::ExecutionEngine> engine, std::string symbol, int resultRank,
-                         int resultElementBytes)
-    : engine_(std::move(engine)), symbol_(std::move(symbol)), resultRank_(resultRank),
-      resultElementBytes_(resultElementBytes) {}
-JitFunction::~JitFunction() = default;
+JitModule::JitModule(std::unique_ptr<mlir::ExecutionEngine> engine) : engine_(std::move(engine)) {}
+JitModule::~JitModule() = default;
+
+JitModule::Kernel JitModule::kernel(const std::string& name) const {
+  auto f = engine_->lookupPacked("_mlir_ciface_" + name);
+  if (!f) {
+    llvm::consumeError(f.takeError());
+    return nullptr;
+  }
+  return *f;
+}
 
 namespace {
 
-// The memref descriptor of the C interface: {allocated, aligned, offset, sizes[rank], strides[rank]}.
-std::vector<int64_t> descriptor(void* data, const std::vector<int64_t>& sizes) {
-  std::vector<int64_t> d(3 + 2 * sizes.size());
-  d[0] = reinterpret_cast<int64_t>(data);
-  d[1] = reinterpret_cast<int64_t>(data);
-  d[2] = 0;
-  int64_t stride = 1;
-  for (size_t i = sizes.size(); i-- > 0;) {
-    d[3 + i] = sizes[i];
-    d[3 + sizes.size() + i] = stride;
-    stride *= sizes[i];
-  }
-  return d;
-}
-
-}  // namespace
-
-std::unique_ptr<JitFunction> compileForCpu(mlir::ModuleOp source, const std::string& function, std::string& error) {
+void registerEverything(mlir::MLIRContext& ctx) {
   static const bool nativeTarget = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     return true;
   }();
   (void)nativeTarget;
-  mlir::MLIRContext& ctx = *source.getContext();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
@@ -60,42 +54,69 @@ std::unique_ptr<JitFunction> compileForCpu(mlir::ModuleOp source, const std::str
   mlir::registerLLVMDialectTranslation(registry);
   ctx.appendDialectRegistry(registry);
   ctx.loadAllAvailableDialects();
+}
 
-  // A module with the one function, callable through the C interface.
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::ModuleOp::create(source.getLoc());
-  auto fn = source.lookupSymbol<mlir::func::FuncOp>(function);
-  if (!fn) {
-    error = "no function '" + function + "'";
+// The host CPU as LLVM's target (AVX2/AVX-512 where present), optimising aggressively.
+std::unique_ptr<llvm::TargetMachine> hostMachine(std::string& error) {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder) {
+    error = "cannot detect the host CPU: " + llvm::toString(builder.takeError());
     return nullptr;
   }
-  auto copy = fn.clone();
-  copy->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(&ctx));
-  copy.removeArgAttrsAttr();
-  // The packed sequence has no lowering yet: it may only be passed when nothing reads it.
-  for (unsigned i = copy.getNumArguments(); i-- > 0;)
-    if (!mlir::isa<mlir::TensorType>(copy.getArgument(i).getType())) {
-      if (!copy.getArgument(i).use_empty()) {
-        error = "'" + function + "' uses the packed sequence (rope or attention), which has no CPU lowering yet";
-        copy.erase();
-        return nullptr;
-      }
-      copy.eraseArgument(i);
-    }
-  if (copy.getNumResults() != 1) {
-    error = "'" + function + "' must return one tensor";
-    copy.erase();
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto tm = builder->createTargetMachine();
+  if (!tm) {
+    error = "no LLVM target for the host CPU: " + llvm::toString(tm.takeError());
     return nullptr;
   }
-  auto resultType = mlir::cast<mlir::RankedTensorType>(copy.getResultTypes()[0]);
-  const int resultRank = static_cast<int>(resultType.getRank());
-  const int resultBytes = static_cast<int>(resultType.getElementTypeBitWidth() / 8);
-  module->push_back(copy);
+  return std::move(*tm);
+}
+
+struct DiagnosticText {
+  explicit DiagnosticText(mlir::MLIRContext& ctx) : handler(&ctx, [this](mlir::Diagnostic& d) {
+    llvm::raw_string_ostream os(text);
+    os << d.getLocation() << ": " << d << "\n";
+    return mlir::success();
+  }) {}
+  std::string text;
+  mlir::ScopedDiagnosticHandler handler;
+};
+
+}  // namespace
+
+bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string* fusedLinalg) {
+  mlir::MLIRContext& ctx = *kernels.getContext();
+  registerEverything(ctx);
+  DiagnosticText diagnostics(ctx);
+  kernels.walk([&](mlir::func::FuncOp f) { f->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(&ctx)); });
+
+  // On tensors: hrm → linalg, then merge producer/consumer loop nests.
+  mlir::PassManager fuse(&ctx);
+  fuse.addPass(createHrmToLinalgPass());
+  fuse.addPass(mlir::createCanonicalizerPass());
+  fuse.addPass(mlir::createLinalgElementwiseOpFusionPass());
+  // No CSE here: it would merge the tensor.empty destinations of different results, and empty-tensor
+  // elimination would then make two results share one output buffer.
+  fuse.addPass(mlir::createCanonicalizerPass());
+  if (mlir::failed(fuse.run(kernels))) {
+    error = "fusing the kernels failed:\n" + diagnostics.text;
+    return false;
+  }
+  if (fusedLinalg) {
+    llvm::raw_string_ostream os(*fusedLinalg);
+    kernels.print(os);
+  }
 
   mlir::PassManager pm(&ctx);
+  // Results are written straight into the output buffers the runtime passes (materialize_in_destination
+  // of a tensor.empty-based result); what stays an intermediate buffer is freed at the kernel's end.
+  pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
   mlir::bufferization::OneShotBufferizationOptions bufferization;
-  bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
   pm.addPass(mlir::bufferization::createOneShotBufferizePass(bufferization));
+  mlir::bufferization::BufferDeallocationPipelineOptions dealloc;
+  mlir::bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  pm.addPass(mlir::createBufferizationToMemRefPass());
   pm.addPass(mlir::createConvertLinalgToLoopsPass());
   pm.addPass(mlir::memref::createExpandStridedMetadataPass());  // subviews and reshapes of memrefs
   pm.addPass(mlir::createLowerAffinePass());
@@ -107,50 +128,59 @@ std::unique_ptr<JitFunction> compileForCpu(mlir::ModuleOp source, const std::str
   pm.addPass(mlir::createConvertFuncToLLVMPass());
   pm.addPass(mlir::createConvertControlFlowToLLVMPass());
   pm.addPass(mlir::createReconcileUnrealizedCastsPass());
-  std::string diagnostics;
-  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic& d) {
-    llvm::raw_string_ostream os(diagnostics);
-    os << d.getLocation() << ": " << d << "\n";
-    return mlir::success();
-  });
-  if (mlir::failed(pm.run(*module))) {
-    error = "lowering to LLVM failed (are all hrm ops lowered?):\n" + diagnostics;
-    return nullptr;
+  if (mlir::failed(pm.run(kernels))) {
+    error = "lowering the kernels to LLVM failed:\n" + diagnostics.text;
+    return false;
   }
+  return true;
+}
+
+std::unique_ptr<JitModule> jitKernels(mlir::ModuleOp kernels, std::string& error) {
+  std::unique_ptr<llvm::TargetMachine> tm = hostMachine(error);
+  if (!tm) return nullptr;
   mlir::ExecutionEngineOptions options;
-  options.transformer = mlir::makeOptimizingTransformer(3, 0, nullptr);
+  options.transformer = mlir::makeOptimizingTransformer(3, 0, tm.get());
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // memref.copy of strided views calls memrefCopy from MLIR's C runner utilities.
   const llvm::StringRef runtimeLibs[] = {HRMC_MLIR_C_RUNNER_UTILS};
   options.sharedLibPaths = runtimeLibs;
-  auto engine = mlir::ExecutionEngine::create(*module, options);
+  auto engine = mlir::ExecutionEngine::create(kernels, options);
   if (!engine) {
-    std::string ir;
-    llvm::raw_string_ostream os(ir);
-    module->print(os);
-    error = "JIT compilation failed: " + llvm::toString(engine.takeError()) + "\n" + diagnostics + ir.substr(0, 4000);
+    error = "JIT compilation failed: " + llvm::toString(engine.takeError());
     return nullptr;
   }
-  return std::make_unique<JitFunction>(std::move(*engine), "_mlir_ciface_" + function, resultRank, resultBytes);
+  return std::make_unique<JitModule>(std::move(*engine));
 }
 
-bool JitFunction::call(const std::vector<Buffer>& args, Buffer& result, std::string& error) {
-  std::vector<int64_t> out(3 + 2 * resultRank_, 0);
-  std::vector<std::vector<int64_t>> descriptors;
-  for (const Buffer& b : args) descriptors.push_back(descriptor(b.data, b.sizes));
-  // The C interface takes a pointer to each descriptor, the result's first; the packed wrapper takes a
-  // pointer to each of those pointers.
-  std::vector<void*> pointers{out.data()};
-  for (auto& d : descriptors) pointers.push_back(d.data());
-  std::vector<void*> packed;
-  for (void*& p : pointers) packed.push_back(&p);
-  if (llvm::Error e = engine_->invokePacked(symbol_, packed)) {
+bool translateKernels(mlir::ModuleOp kernels, bool assembly, std::string& out, std::string& error) {
+  std::unique_ptr<llvm::TargetMachine> tm = hostMachine(error);
+  if (!tm) return false;
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(kernels, llvmContext);
+  if (!ir) {
+    error = "translation to LLVM IR failed";
+    return false;
+  }
+  ir->setDataLayout(tm->createDataLayout());
+  ir->setTargetTriple(tm->getTargetTriple().getTriple());
+  if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, tm.get())(ir.get())) {
     error = llvm::toString(std::move(e));
     return false;
   }
-  // {allocated, aligned, offset, ...}: the data starts at aligned + offset; the allocation is what to free.
-  result.allocation = reinterpret_cast<void*>(out[0]);
-  result.data = reinterpret_cast<char*>(out[1]) + out[2] * resultElementBytes_;
-  result.sizes.assign(out.begin() + 3, out.begin() + 3 + resultRank_);
+  llvm::raw_string_ostream os(out);
+  if (!assembly) {
+    ir->print(os, nullptr);
+    return true;
+  }
+  llvm::SmallString<0> buffer;
+  llvm::raw_svector_ostream asmStream(buffer);
+  llvm::legacy::PassManager codegen;
+  if (tm->addPassesToEmitFile(codegen, asmStream, nullptr, llvm::CodeGenFileType::AssemblyFile)) {
+    error = "the host target cannot emit assembly";
+    return false;
+  }
+  codegen.run(*ir);
+  os << buffer;
   return true;
 }
 

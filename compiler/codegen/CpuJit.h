@@ -1,15 +1,24 @@
 #pragma once
-// Backend stage 2 (in progress, issue 6): JIT-compiles a function whose hrm ops are all lowered to
-// linalg/tensor/arith/math: one-shot bufferization, loops, LLVM dialect, then MLIR's ExecutionEngine
-// (LLVM ORC, -O3, host CPU). Internal to compiler/; HrmModule::jit is the public entry.
+// Backend stage 4 for the CPU (issue 6): the fused kernels of a partition (hrm ops on tensors, in
+// destination-passing style) → linalg (stage 1) → element-wise fusion → one-shot bufferization →
+// loops → LLVM dialect → MLIR's ExecutionEngine (LLVM ORC, -O3, tuned for the host CPU).
+// Internal to compiler/; HrmModule::compileForCpu is the public entry.
 #include <memory>
 #include <string>
 
-#include "compiler/JitFunction.h"
+#include "compiler/JitModule.h"
 #include "mlir/IR/BuiltinOps.h"
 
 namespace hrmc::compiler {
 
-std::unique_ptr<JitFunction> compileForCpu(mlir::ModuleOp module, const std::string& function, std::string& error);
+// Lowers the kernels in place to the LLVM dialect. With `stages`, the module after fusion (linalg on
+// tensors) is printed there.
+bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string* fusedLinalg = nullptr);
+
+// JIT-compiles kernels already lowered to the LLVM dialect.
+std::unique_ptr<JitModule> jitKernels(mlir::ModuleOp kernels, std::string& error);
+
+// The optimised LLVM IR or the host assembly of kernels lowered to the LLVM dialect.
+bool translateKernels(mlir::ModuleOp kernels, bool assembly, std::string& out, std::string& error);
 
 }  // namespace hrmc::compiler

@@ -5,6 +5,7 @@
 #include "compiler/dialect/HrmDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -37,8 +38,12 @@ Value emptyLike(mlir::OpBuilder& b, mlir::Location loc, mlir::RankedTensorType t
     }
     if (!size)
       for (mlir::BlockArgument arg : at->getParentOfType<mlir::func::FuncOp>().getArguments())
-        if (auto t = mlir::dyn_cast<mlir::RankedTensorType>(arg.getType()); t && t.getRank() >= 1 && t.isDynamicDim(0)) {
-          size = b.create<mlir::tensor::DimOp>(loc, arg, 0);
+        if (auto t = mlir::dyn_cast<mlir::ShapedType>(arg.getType()); t && t.getRank() >= 1 && t.isDynamicDim(0)) {
+          // Whole-module functions take tensors; outlined kernels take memrefs (T is dimension 0 of each).
+          if (mlir::isa<mlir::MemRefType>(t))
+            size = b.create<mlir::memref::DimOp>(loc, arg, 0);
+          else
+            size = b.create<mlir::tensor::DimOp>(loc, arg, 0);
           break;
         }
     dynamic.push_back(size);
@@ -408,7 +413,7 @@ struct HrmToLinalgPass : mlir::PassWrapper<HrmToLinalgPass, mlir::OperationPass<
   llvm::StringRef getArgument() const override { return "hrm-to-linalg"; }
   llvm::StringRef getDescription() const override { return "element-wise hrm ops to linalg.generic"; }
   void getDependentDialects(mlir::DialectRegistry& r) const override {
-    r.insert<mlir::arith::ArithDialect, mlir::linalg::LinalgDialect, mlir::math::MathDialect, mlir::tensor::TensorDialect>();
+    r.insert<mlir::arith::ArithDialect, mlir::linalg::LinalgDialect, mlir::memref::MemRefDialect, mlir::math::MathDialect, mlir::tensor::TensorDialect>();
   }
   void runOnOperation() override {
     using B = mlir::OpBuilder;

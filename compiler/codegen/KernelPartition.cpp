@@ -1,0 +1,284 @@
+#include "compiler/codegen/KernelPartition.h"
+
+#include <optional>
+#include <set>
+
+#include "compiler/autodiff/TrainStep.h"
+#include "compiler/dialect/HrmDialect.h"
+#include "compiler/lowering/GraphToHrm.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace hrmc::compiler {
+
+namespace {
+
+using mlir::Operation;
+using mlir::Value;
+
+bool isPerToken(mlir::Type t) {
+  auto r = mlir::dyn_cast<mlir::RankedTensorType>(t);
+  return r && r.getRank() > 0 && r.isDynamicDim(0);
+}
+
+MaskKind maskOf(llvm::StringRef m) {
+  if (m == "causal") return MaskKind::Causal;
+  if (m == "full") return MaskKind::Full;
+  return MaskKind::PrefixLM;
+}
+
+// The library launch an op becomes, with its attributes; nullopt for ops that are fused.
+std::optional<Launch> libraryLaunch(Operation* op) {
+  using namespace hrm;
+  Launch l;
+  auto kind = [&](LaunchKind k) {
+    l.kind = k;
+    return true;
+  };
+  const bool library =
+      llvm::TypeSwitch<Operation*, bool>(op)
+          .Case([&](LinearOp) { return kind(LaunchKind::Linear); })
+          .Case([&](MatMulOp) { return kind(LaunchKind::MatMul); })
+          .Case([&](OuterSumOp) { return kind(LaunchKind::OuterSum); })
+          .Case([&](RopeOp r) {
+            l.theta = r.getTheta().convertToDouble();
+            l.inverse = r.getInverse();
+            return kind(LaunchKind::Rope);
+          })
+          .Case([&](AttentionOp a) {
+            l.mask = maskOf(a.getMask());
+            return kind(LaunchKind::Attention);
+          })
+          .Case([&](AttentionGradOp a) {
+            l.mask = maskOf(a.getMask());
+            return kind(LaunchKind::AttentionGrad);
+          })
+          .Case([&](CrossEntropyOp) { return kind(LaunchKind::CrossEntropy); })
+          .Case([&](CrossEntropyGradOp) { return kind(LaunchKind::CrossEntropyGrad); })
+          .Case([&](ArgmaxMatchOp) { return kind(LaunchKind::ArgmaxMatch); })
+          .Case([&](LabelMeanOp) { return kind(LaunchKind::LabelMean); })
+          .Case([&](LabelMeanGradOp) { return kind(LaunchKind::LabelMeanGrad); })
+          .Case([&](ExactMatchOp) { return kind(LaunchKind::ExactMatch); })
+          .Case([&](EmbeddingGradOp e) {
+            l.vocab = static_cast<int64_t>(e.getVocab());
+            return kind(LaunchKind::EmbeddingGrad);
+          })
+          .Case([&](RmsNormGradOp n) {
+            l.eps = n.getEps().convertToDouble();
+            return kind(LaunchKind::RmsNormGrad);
+          })
+          .Case([&](UnbroadcastOp) { return kind(LaunchKind::Unbroadcast); })
+          .Case([&](MaxGradOp m) {
+            l.axis = static_cast<int64_t>(m.getAxis());
+            return kind(LaunchKind::MaxGrad);
+          })
+          .Default([](Operation*) { return false; });
+  if (!library) return std::nullopt;
+  return l;
+}
+
+// Whether every row of T of the op's results depends only on the same row of its per-token operands
+// (and on whole non-token operands): then a fused kernel of such ops can be split over rows.
+bool isRowLocal(Operation* op) {
+  for (Value r : op->getResults())
+    if (!isPerToken(r.getType())) return false;
+  if (auto axis = op->getAttrOfType<mlir::IntegerAttr>("axis")) return axis.getInt() != 0;
+  return true;
+}
+
+ElementType elementTypeOf(mlir::Type t) {
+  mlir::Type e = mlir::cast<mlir::RankedTensorType>(t).getElementType();
+  if (e.isBF16()) return ElementType::BF16;
+  if (e.isInteger(32)) return ElementType::I32;
+  return ElementType::F32;
+}
+
+// "file.hrm:12, nn.hrm:40" for the source lines a set of ops came from (first few, in order).
+std::string sourceLines(llvm::ArrayRef<Operation*> ops) {
+  std::vector<std::string> lines;
+  std::set<std::string> seen;
+  for (Operation* op : ops) {
+    std::string at;
+    op->getLoc()->walk([&](mlir::Location l) {
+      if (auto f = mlir::dyn_cast<mlir::FileLineColLoc>(l)) {
+        at = (f.getFilename().strref() + ":" + llvm::Twine(f.getLine())).str();
+        return mlir::WalkResult::interrupt();
+      }
+      return mlir::WalkResult::advance();
+    });
+    if (!at.empty() && seen.insert(at).second) lines.push_back(at);
+  }
+  std::string s;
+  for (size_t i = 0; i < lines.size() && i < 4; ++i) s += (i ? ", " : "") + lines[i];
+  if (lines.size() > 4) s += ", +" + std::to_string(lines.size() - 4) + " more";
+  return s;
+}
+
+class Partitioner {
+ public:
+  Partitioner(mlir::func::FuncOp fn, Partition& out)
+      : fn_(fn), out_(out), program_(out.program), builder_(fn.getContext()) {
+    builder_.setInsertionPointToEnd(out.kernels->getBody());
+  }
+
+  void run() {
+    program_.function = fn_.getName().str();
+    for (unsigned i = 0; i < fn_.getNumArguments(); ++i) {
+      auto name = fn_.getArgAttrOfType<mlir::StringAttr>(i, kArgNameAttr);
+      program_.argumentNames.push_back(name ? name.str() : "");
+      if (mlir::isa<mlir::RankedTensorType>(fn_.getArgument(i).getType())) newValue(fn_.getArgument(i), i);
+    }
+    for (Operation& op : fn_.front().without_terminator()) {
+      if (mlir::isa<hrm::ConstantOp>(op)) continue;  // cloned into each kernel that reads it
+      if (auto e = mlir::dyn_cast<hrm::EmbeddingOp>(op))
+        if (auto arg = mlir::dyn_cast<mlir::BlockArgument>(e.getTokens()))
+          program_.tokenChecks.emplace_back(ids_.lookup(arg),
+                                            mlir::cast<mlir::RankedTensorType>(e.getTable().getType()).getDimSize(0));
+      if (std::optional<Launch> l = libraryLaunch(&op)) {
+        flushGroup();
+        addLibraryLaunch(&op, *l);
+        continue;
+      }
+      const bool rowLocal = isRowLocal(&op);
+      if (!group_.empty() && rowLocal != groupRowLocal_) flushGroup();
+      if (group_.empty()) groupRowLocal_ = rowLocal;
+      group_.push_back(&op);
+    }
+    flushGroup();
+    for (Value v : fn_.front().getTerminator()->getOperands()) program_.results.push_back(idOf(v));
+  }
+
+ private:
+  int newValue(Value v, int argument = -1) {
+    ProgramValue pv;
+    auto t = mlir::cast<mlir::RankedTensorType>(v.getType());
+    for (int64_t d : t.getShape()) pv.shape.push_back(mlir::ShapedType::isDynamic(d) ? -1 : d);
+    pv.type = elementTypeOf(t);
+    pv.argument = argument;
+    program_.values.push_back(pv);
+    const int id = static_cast<int>(program_.values.size()) - 1;
+    ids_[v] = id;
+    return id;
+  }
+
+  // The program value of an SSA value; a constant read outside fused kernels gets a kernel of its own.
+  int idOf(Value v) {
+    auto it = ids_.find(v);
+    if (it != ids_.end()) return it->second;
+    Operation* def = v.getDefiningOp();
+    if (!def || !mlir::isa<hrm::ConstantOp>(def)) {
+      // The ops run in program order, so every operand has a value by now.
+      llvm::report_fatal_error("kernel partition: operand without a program value");
+    }
+    flushGroup();
+    group_.push_back(def);
+    groupRowLocal_ = false;
+    flushGroup();
+    return ids_.lookup(v);
+  }
+
+  void addLibraryLaunch(Operation* op, Launch l) {
+    for (Value v : op->getOperands())
+      if (mlir::isa<mlir::RankedTensorType>(v.getType())) l.inputs.push_back(idOf(v));
+    for (Value r : op->getResults()) l.outputs.push_back(newValue(r));
+    l.location = sourceLines({op});
+    program_.launches.push_back(std::move(l));
+  }
+
+  mlir::MemRefType memrefOf(Value v) {
+    auto t = mlir::cast<mlir::RankedTensorType>(v.getType());
+    return mlir::MemRefType::get(t.getShape(), t.getElementType());
+  }
+
+  // Outlines the pending group into `fused_N(inputs..., outputs...)` and adds its launch.
+  void flushGroup() {
+    if (group_.empty()) return;
+    llvm::SmallPtrSet<Operation*, 32> members(group_.begin(), group_.end());
+    std::vector<Value> inputs, outputs;
+    llvm::DenseSet<Value> seen;
+    for (Operation* op : group_)
+      for (Value v : op->getOperands()) {
+        Operation* def = v.getDefiningOp();
+        if (def && (members.count(def) || mlir::isa<hrm::ConstantOp>(def))) continue;
+        if (seen.insert(v).second) inputs.push_back(v);
+      }
+    for (Operation* op : group_)
+      for (Value r : op->getResults())
+        if (llvm::any_of(r.getUsers(), [&](Operation* u) { return !members.count(u); })) outputs.push_back(r);
+
+    const std::string name = "fused_" + std::to_string(kernelCount_++);
+    llvm::SmallVector<mlir::Type> argTypes;
+    for (Value v : inputs) argTypes.push_back(memrefOf(v));
+    for (Value v : outputs) argTypes.push_back(memrefOf(v));
+    mlir::Location loc = group_.front()->getLoc();
+    auto kernel = builder_.create<mlir::func::FuncOp>(loc, name, builder_.getFunctionType(argTypes, {}));
+    mlir::Block* entry = kernel.addEntryBlock();
+    mlir::OpBuilder b = mlir::OpBuilder::atBlockEnd(entry);
+    mlir::IRMapping map;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      map.map(inputs[i], b.create<mlir::bufferization::ToTensorOp>(loc, entry->getArgument(i), /*restrict=*/true).getResult());
+    for (Operation* op : group_) {
+      for (Value v : op->getOperands())
+        if (Operation* def = v.getDefiningOp(); def && mlir::isa<hrm::ConstantOp>(def) && !map.contains(v))
+          map.map(v, b.clone(*def)->getResult(0));
+      b.clone(*op, map);
+    }
+    for (size_t j = 0; j < outputs.size(); ++j)
+      b.create<mlir::bufferization::MaterializeInDestinationOp>(loc, mlir::TypeRange{}, map.lookup(outputs[j]),
+                                                                entry->getArgument(inputs.size() + j),
+                                                                /*restrict=*/true, /*writable=*/true);
+    b.create<mlir::func::ReturnOp>(loc);
+
+    Launch l;
+    l.kind = LaunchKind::Fused;
+    l.kernel = name;
+    for (Value v : inputs) l.inputs.push_back(ids_.lookup(v));
+    for (Value v : outputs) l.outputs.push_back(newValue(v));
+    l.rowParallel = groupRowLocal_;
+    l.ops = static_cast<int>(group_.size());
+    l.location = sourceLines(group_);
+    program_.launches.push_back(std::move(l));
+    group_.clear();
+  }
+
+  mlir::func::FuncOp fn_;
+  Partition& out_;
+  KernelProgram& program_;
+  mlir::OpBuilder builder_;
+  llvm::DenseMap<Value, int> ids_;
+  std::vector<Operation*> group_;
+  bool groupRowLocal_ = false;
+  int kernelCount_ = 0;
+};
+
+}  // namespace
+
+bool partitionIntoKernels(mlir::ModuleOp module, const std::string& function, Partition& out, std::string& error) {
+  auto source = module.lookupSymbol<mlir::func::FuncOp>(function);
+  if (!source) {
+    error = "no function '" + function + "'";
+    return false;
+  }
+  mlir::MLIRContext* ctx = module.getContext();
+  ctx->getOrLoadDialect<mlir::bufferization::BufferizationDialect>();
+  ctx->getOrLoadDialect<mlir::memref::MemRefDialect>();
+  // Work on a copy with every recurrent step inlined: a step is a region only for the autodiff.
+  mlir::OwningOpRef<mlir::ModuleOp> scratch = mlir::ModuleOp::create(module.getLoc());
+  auto fn = mlir::cast<mlir::func::FuncOp>(source->clone());
+  scratch->push_back(fn);
+  std::vector<hrm::StepOp> steps;
+  for (Operation& op : fn.front())
+    if (auto s = mlir::dyn_cast<hrm::StepOp>(op)) steps.push_back(s);
+  for (hrm::StepOp s : steps) inlineStep(s);
+
+  out.kernels = mlir::ModuleOp::create(module.getLoc(), llvm::StringRef(function + ".kernels"));
+  out.program = KernelProgram();
+  Partitioner(fn, out).run();
+  return true;
+}
+
+}  // namespace hrmc::compiler

@@ -1,0 +1,23 @@
+#pragma once
+// Backend stage 3 (issue 6): splits one function of the hrm module into kernel launches. Library ops
+// (matrix products, rope, attention, losses and their gradients) become library launches; every run of
+// other ops between them becomes one fused kernel, outlined into a function in destination-passing
+// style (inputs, then outputs, as memrefs). Internal to compiler/; HrmModule::compileForCpu is the
+// public entry.
+#include <string>
+
+#include "compiler/KernelProgram.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace hrmc::compiler {
+
+struct Partition {
+  mlir::OwningOpRef<mlir::ModuleOp> kernels;  // fused_0, fused_1, ...: hrm ops on tensors inside
+  KernelProgram program;
+};
+
+// Fails with `error` when the function does not exist.
+bool partitionIntoKernels(mlir::ModuleOp module, const std::string& function, Partition& out, std::string& error);
+
+}  // namespace hrmc::compiler

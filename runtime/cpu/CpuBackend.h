@@ -1,0 +1,37 @@
+#pragma once
+// The fused CPU backend (issue 6): each function of the model is partitioned into kernels and
+// JIT-compiled on first use (compiler/HrmModule::compileForCpu), then run by a CpuExecutor.
+#include <map>
+#include <memory>
+
+#include "runtime/cpu/CpuExecutor.h"
+#include "runtime/train/Backend.h"
+
+namespace hrmc::runtime::cpu {
+
+class CpuBackend : public Backend {
+ public:
+  explicit CpuBackend(compiler::HrmModule& module) : module_(module) {}
+  std::string name() const override { return "cpu"; }
+  std::vector<HostTensor<float>> run(const std::string& function, const PackedBatch& batch,
+                                     const WeightMap& weights) override {
+    return executor(function).run(batch, weights);
+  }
+  // The executor of one function, compiling it on first use; throws ExecError when compilation fails.
+  CpuExecutor& executor(const std::string& function) {
+    auto& slot = executors_[function];
+    if (!slot) {
+      std::string error;
+      const compiler::HrmModule::CpuProgram* compiled = module_.compileForCpu(function, error);
+      if (!compiled) throw ExecError("cannot compile '" + function + "' for the CPU: " + error);
+      slot = std::make_unique<CpuExecutor>(compiled->program, *compiled->code);
+    }
+    return *slot;
+  }
+
+ private:
+  compiler::HrmModule& module_;
+  std::map<std::string, std::unique_ptr<CpuExecutor>> executors_;
+};
+
+}  // namespace hrmc::runtime::cpu

@@ -1,0 +1,311 @@
+#include "runtime/cpu/CpuExecutor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include "runtime/cpu/CpuKernels.h"
+#include "runtime/cpu/ThreadPool.h"
+#include "runtime/reference/ReferenceKernels.h"
+
+namespace hrmc::runtime::cpu {
+
+using compiler::ElementType;
+using compiler::Launch;
+using compiler::LaunchKind;
+
+namespace {
+
+constexpr int64_t kAlign = 64;
+
+int64_t alignUp(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+std::vector<int64_t> concreteShape(const compiler::ProgramValue& v, int64_t T) {
+  std::vector<int64_t> s = v.shape;
+  for (int64_t& d : s)
+    if (d < 0) d = T;
+  return s;
+}
+
+int debugLevel() {
+  const char* env = std::getenv("HRMC_DEBUG");
+  return env ? std::atoi(env) : 0;
+}
+
+}  // namespace
+
+MemoryPlan planMemory(const compiler::KernelProgram& program, int64_t T) {
+  MemoryPlan plan;
+  plan.tokens = T;
+  const size_t n = program.values.size();
+  const int end = static_cast<int>(program.launches.size());
+  plan.offsets.assign(n, -1);
+  plan.bytes.assign(n, 0);
+  plan.firstLaunch.assign(n, -1);
+  plan.lastLaunch.assign(n, -1);
+  for (int i = 0; i < end; ++i) {
+    for (int v : program.launches[i].outputs) plan.firstLaunch[v] = plan.lastLaunch[v] = i;
+    for (int v : program.launches[i].inputs) plan.lastLaunch[v] = std::max(plan.lastLaunch[v], i);
+  }
+  for (int v : program.results) plan.lastLaunch[v] = end;
+  std::vector<int> order;
+  for (size_t v = 0; v < n; ++v)
+    if (program.values[v].argument < 0) {
+      plan.bytes[v] = alignUp(program.values[v].elements(T) * program.values[v].elementBytes());
+      order.push_back(static_cast<int>(v));
+    }
+  // Largest first, each at the lowest offset that no buffer with an overlapping lifetime occupies.
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return plan.bytes[a] > plan.bytes[b]; });
+  std::vector<int> placed;
+  for (int v : order) {
+    std::vector<std::pair<int64_t, int64_t>> busy;
+    for (int w : placed)
+      if (plan.firstLaunch[w] <= plan.lastLaunch[v] && plan.firstLaunch[v] <= plan.lastLaunch[w])
+        busy.emplace_back(plan.offsets[w], plan.offsets[w] + plan.bytes[w]);
+    std::sort(busy.begin(), busy.end());
+    int64_t at = 0;
+    for (auto [b, e] : busy) {
+      if (at + plan.bytes[v] <= b) break;
+      at = std::max(at, e);
+    }
+    plan.offsets[v] = at;
+    plan.arenaBytes = std::max(plan.arenaBytes, at + plan.bytes[v]);
+    placed.push_back(v);
+  }
+  for (int i = 0; i < end; ++i) {
+    int64_t live = 0;
+    for (int v : order)
+      if (plan.firstLaunch[v] <= i && i <= plan.lastLaunch[v]) live += plan.bytes[v];
+    plan.liveBytesPeak = std::max(plan.liveBytesPeak, live);
+  }
+  return plan;
+}
+
+CpuExecutor::CpuExecutor(const compiler::KernelProgram& program, const compiler::JitModule& code)
+    : program_(program), debug_(debugLevel()) {
+  for (const Launch& l : program.launches) kernels_.push_back(l.kind == LaunchKind::Fused ? code.kernel(l.kernel) : nullptr);
+}
+
+const MemoryPlan& CpuExecutor::plan(int64_t T) {
+  if (plan_.tokens != T || plan_.offsets.empty()) plan_ = planMemory(program_, T);
+  return plan_;
+}
+
+namespace {
+
+// Calls a fused kernel through MLIR's C interface: each argument is a pointer to a memref
+// descriptor {allocated, aligned, offset, sizes[rank], strides[rank]} of a dense row-major buffer.
+void callFused(compiler::JitModule::Kernel kernel, const std::vector<char*>& data,
+               const std::vector<std::vector<int64_t>>& shapes) {
+  std::vector<std::vector<int64_t>> descriptors(data.size());
+  std::vector<void*> pointers(data.size()), packed(data.size());
+  for (size_t a = 0; a < data.size(); ++a) {
+    const std::vector<int64_t>& s = shapes[a];
+    std::vector<int64_t>& d = descriptors[a];
+    d.assign(3 + 2 * s.size(), 0);
+    d[0] = d[1] = reinterpret_cast<int64_t>(data[a]);
+    int64_t stride = 1;
+    for (size_t i = s.size(); i-- > 0;) {
+      d[3 + i] = s[i];
+      d[3 + s.size() + i] = stride;
+      stride *= s[i];
+    }
+    pointers[a] = d.data();
+    packed[a] = &pointers[a];
+  }
+  kernel(packed.data());
+}
+
+}  // namespace
+
+std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const WeightMap& weights) {
+  const PackedSeq& seq = batch.seq;
+  const int64_t T = seq.tokens();
+  if (static_cast<int64_t>(batch.inputs.size()) != T || static_cast<int64_t>(batch.labels.size()) != T)
+    throw BatchError("the batch has " + std::to_string(batch.inputs.size()) + " tokens and " +
+                     std::to_string(batch.labels.size()) + " labels for " + std::to_string(T) + " positions");
+  const MemoryPlan& mp = plan(T);
+  if (arenaCapacity_ < mp.arenaBytes) {
+    arena_.reset(static_cast<char*>(std::aligned_alloc(kAlign, std::max<int64_t>(kAlign, mp.arenaBytes))));
+    if (!arena_) throw ExecError("cannot allocate the " + std::to_string(mp.arenaBytes >> 20) + " MiB activation arena");
+    arenaCapacity_ = mp.arenaBytes;
+  }
+
+  // Bind every value to memory: arguments to the batch and the weights, the rest to the arena.
+  const size_t n = program_.values.size();
+  std::vector<char*> at(n, nullptr);
+  std::vector<std::vector<int64_t>> shape(n);
+  std::vector<std::vector<uint16_t>> bf16Copies;
+  for (size_t v = 0; v < n; ++v) {
+    const compiler::ProgramValue& pv = program_.values[v];
+    shape[v] = concreteShape(pv, T);
+    if (pv.argument < 0) {
+      at[v] = arena_.get() + mp.offsets[v];
+      continue;
+    }
+    const std::string& name = program_.argumentNames[pv.argument];
+    if (name == "tokens" || name == "labels") {
+      at[v] = reinterpret_cast<char*>(const_cast<int32_t*>(name == "tokens" ? batch.inputs.data() : batch.labels.data()));
+      continue;
+    }
+    auto w = weights.find(name);
+    if (w == weights.end()) throw ExecError("missing weight '" + name + "'");
+    if (w->second.shape != shape[v])
+      throw ExecError("weight '" + name + "' has shape " + shapeString(w->second.shape) + ", the model expects " +
+                      shapeString(shape[v]));
+    if (pv.type == ElementType::BF16) {  // a bf16 buffer (zL_init): round what the caller supplied
+      std::vector<uint16_t>& bits = bf16Copies.emplace_back(w->second.numel());
+      for (int64_t i = 0; i < w->second.numel(); ++i) {
+        const float r = roundToBf16(w->second.data[i]);
+        uint32_t u;
+        std::memcpy(&u, &r, sizeof u);
+        bits[i] = static_cast<uint16_t>(u >> 16);
+      }
+      at[v] = reinterpret_cast<char*>(bits.data());
+    } else {
+      at[v] = reinterpret_cast<char*>(const_cast<float*>(w->second.data.data()));
+    }
+  }
+  for (auto [v, vocab] : program_.tokenChecks) {
+    const int32_t* tok = reinterpret_cast<const int32_t*>(at[v]);
+    for (int64_t t = 0; t < T; ++t)
+      if (tok[t] < 0 || tok[t] >= vocab)
+        throw ExecError("token id " + std::to_string(tok[t]) + " at position " + std::to_string(t) +
+                        " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+  }
+
+  auto f = [&](int v) { return reinterpret_cast<float*>(at[v]); };
+  auto ints = [&](int v) { return reinterpret_cast<const int32_t*>(at[v]); };
+  auto numel = [&](int v) { return HostTensor<float>::numelOf(shape[v]); };
+  int64_t live = 0;
+  measuredPeak_ = 0;
+  for (size_t i = 0; i < program_.launches.size(); ++i) {
+    const Launch& l = program_.launches[i];
+    const auto& in = l.inputs;
+    const auto& out = l.outputs;
+    for (int v : out) live += mp.bytes[v];
+    measuredPeak_ = std::max(measuredPeak_, live);
+    const auto start = std::chrono::steady_clock::now();
+    double flops = 0;
+    switch (l.kind) {
+      case LaunchKind::Fused: {
+        std::vector<int> args(in);
+        args.insert(args.end(), out.begin(), out.end());
+        auto call = [&](int64_t begin, int64_t end) {
+          std::vector<char*> data;
+          std::vector<std::vector<int64_t>> shapes;
+          for (int v : args) {
+            const compiler::ProgramValue& pv = program_.values[v];
+            std::vector<int64_t> s = shape[v];
+            char* p = at[v];
+            if (l.rowParallel && pv.perToken()) {  // this thread's rows of a per-token value
+              p += begin * (numel(v) / std::max<int64_t>(1, T)) * pv.elementBytes();
+              s[0] = end - begin;
+            }
+            data.push_back(p);
+            shapes.push_back(std::move(s));
+          }
+          callFused(kernels_[i], data, shapes);
+        };
+        if (l.rowParallel)
+          ThreadPool::instance().parallelFor(T, 64, call);
+        else
+          call(0, T);
+        break;
+      }
+      case LaunchKind::Linear: {
+        const int64_t inF = shape[in[1]][1], outF = shape[in[1]][0], rows = numel(in[0]) / inF;
+        ref::linear(f(in[0]), f(in[1]), f(out[0]), rows, inF, outF);
+        flops = 2.0 * rows * inF * outF;
+        break;
+      }
+      case LaunchKind::MatMul: {
+        const int64_t k = shape[in[1]][0], nn = shape[in[1]][1], rows = numel(in[0]) / k;
+        ref::matmul(f(in[0]), f(in[1]), f(out[0]), rows, k, nn);
+        flops = 2.0 * rows * k * nn;
+        break;
+      }
+      case LaunchKind::OuterSum: {
+        const int64_t m = shape[in[0]].back(), nn = shape[in[1]].back(), rows = numel(in[0]) / m;
+        ref::outerSum(f(in[0]), f(in[1]), f(out[0]), rows, m, nn);
+        flops = 2.0 * rows * m * nn;
+        break;
+      }
+      case LaunchKind::Rope:
+        rope(f(in[0]), f(out[0]), seq, shape[in[0]][1], shape[in[0]][2], l.theta, l.inverse);
+        break;
+      case LaunchKind::Attention:
+        attention(f(in[0]), f(in[1]), f(in[2]), f(out[0]), seq, shape[in[0]][1], shape[in[0]][2], l.mask);
+        break;
+      case LaunchKind::AttentionGrad:
+        attentionGrad(f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(out[0]), f(out[1]), f(out[2]), seq, shape[in[0]][1],
+                      shape[in[0]][2], l.mask);
+        break;
+      case LaunchKind::CrossEntropy:
+        ref::crossEntropy(f(in[0]), ints(in[1]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);
+        break;
+      case LaunchKind::CrossEntropyGrad:
+        ref::crossEntropyGrad(f(in[0]), ints(in[1]), f(in[2]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);
+        break;
+      case LaunchKind::ArgmaxMatch:
+        ref::argmaxMatch(f(in[0]), ints(in[1]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);
+        break;
+      case LaunchKind::LabelMean:
+        f(out[0])[0] = ref::labelMean(f(in[0]), ints(in[1]), numel(in[0]));
+        break;
+      case LaunchKind::LabelMeanGrad:
+        ref::labelMeanGrad(ints(in[0]), f(in[1])[0], f(out[0]), numel(in[0]));
+        break;
+      case LaunchKind::ExactMatch:
+        f(out[0])[0] = ref::exactMatch(f(in[0]), ints(in[1]), seq);
+        break;
+      case LaunchKind::EmbeddingGrad:
+        std::fill_n(f(out[0]), numel(out[0]), 0.0f);
+        ref::embeddingGrad(ints(in[0]), f(in[1]), f(out[0]), numel(in[0]), shape[in[1]].back(), l.vocab);
+        break;
+      case LaunchKind::RmsNormGrad:
+        rmsNormGrad(f(in[0]), f(in[1]), f(out[0]), numel(in[0]) / shape[in[0]].back(), shape[in[0]].back(), l.eps);
+        break;
+      case LaunchKind::Unbroadcast:
+        unbroadcast(f(in[0]), shape[in[0]], f(out[0]), shape[out[0]]);
+        break;
+      case LaunchKind::MaxGrad:
+        maxGrad(f(in[0]), f(in[1]), f(out[0]), shape[in[0]], l.axis);
+        break;
+    }
+    if (debug_ >= 1) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      double bytes = 0;
+      for (int v : in) bytes += numel(v) * program_.values[v].elementBytes();
+      for (int v : out) bytes += numel(v) * program_.values[v].elementBytes();
+      std::fprintf(stderr, "[hrmc] %-18s %9.3f ms %8.1f GFLOP/s %7.1f GB/s  %s\n", l.name().c_str(), seconds * 1e3,
+                   flops / seconds * 1e-9, bytes / seconds * 1e-9, l.location.c_str());
+    }
+    std::vector<int> ending;  // values whose last use was this launch
+    for (int v : in) ending.push_back(v);
+    for (int v : out) ending.push_back(v);
+    std::sort(ending.begin(), ending.end());
+    ending.erase(std::unique(ending.begin(), ending.end()), ending.end());
+    for (int v : ending)
+      if (program_.values[v].argument < 0 && mp.lastLaunch[v] == static_cast<int>(i)) live -= mp.bytes[v];
+  }
+
+  std::vector<HostTensor<float>> results;
+  for (int v : program_.results) {
+    HostTensor<float> r(shape[v]);
+    const compiler::ProgramValue& pv = program_.values[v];
+    if (pv.type == ElementType::F32) {
+      std::memcpy(r.data.data(), at[v], r.data.size() * sizeof(float));
+    } else if (pv.type == ElementType::I32) {
+      for (int64_t e = 0; e < r.numel(); ++e) r.data[e] = static_cast<float>(ints(v)[e]);
+    } else {
+      throw ExecError("a bf16 result is not supported");
+    }
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+}  // namespace hrmc::runtime::cpu

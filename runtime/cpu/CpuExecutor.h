@@ -1,0 +1,46 @@
+#pragma once
+// Runs a KernelProgram on the CPU: fused kernels through their JIT-compiled code (split over rows
+// across the thread pool where the kernel allows it), library kernels through OpenBLAS, the CPU
+// kernels and the reference loops. Every intermediate value lives at a planned offset in one arena.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiler/JitModule.h"
+#include "compiler/KernelProgram.h"
+#include "runtime/reference/ReferenceExecutor.h"
+
+namespace hrmc::runtime::cpu {
+
+// Buffers assigned by liveness: value i lives in [offsets[i], offsets[i] + bytes[i]) of the arena
+// from the launch that writes it to the last launch that reads it (the end, for results).
+struct MemoryPlan {
+  int64_t tokens = 0;
+  std::vector<int64_t> offsets, bytes;  // per program value; -1 / 0 for arguments
+  std::vector<int> firstLaunch, lastLaunch;
+  int64_t arenaBytes = 0;               // the planned peak
+  int64_t liveBytesPeak = 0;            // the most bytes live at once: what any plan needs
+};
+MemoryPlan planMemory(const compiler::KernelProgram& program, int64_t tokens);
+
+class CpuExecutor {
+ public:
+  CpuExecutor(const compiler::KernelProgram& program, const compiler::JitModule& code);
+  // The function's results (as the reference executor returns them). Throws ExecError or BatchError.
+  std::vector<HostTensor<float>> run(const PackedBatch& batch, const WeightMap& weights);
+  const MemoryPlan& plan(int64_t tokens);
+  // The most arena bytes in use at once during the last run, as measured while launching.
+  int64_t measuredPeakBytes() const { return measuredPeak_; }
+
+ private:
+  const compiler::KernelProgram& program_;
+  std::vector<compiler::JitModule::Kernel> kernels_;  // per launch (null for library launches)
+  MemoryPlan plan_;
+  std::unique_ptr<char, void (*)(void*)> arena_{nullptr, std::free};
+  int64_t arenaCapacity_ = 0;
+  int64_t measuredPeak_ = 0;
+  int debug_ = 0;  // HRMC_DEBUG
+};
+
+}  // namespace hrmc::runtime::cpu

@@ -1,0 +1,28 @@
+#pragma once
+// The CPU backend's own library kernels, where the reference loops are too slow: attention over
+// packed samples (forward and backward, a key block at a time with an online softmax, never a T×T
+// matrix), RoPE from a per-position table, and the row-parallel RMSNorm gradient. Multi-threaded.
+#include <cstdint>
+#include <vector>
+
+#include "compiler/KernelProgram.h"
+#include "runtime/batch/PackedBatch.h"
+
+namespace hrmc::runtime::cpu {
+
+// q, k, v, o: [T, heads, hd]. Padding rows get zeros (HRM-TEXT.md §3.6 masks, as ref::attention).
+void attention(const float* q, const float* k, const float* v, float* o, const PackedSeq& seq, int64_t heads,
+               int64_t hd, compiler::MaskKind mask);
+// dq, dk, dv (written, not accumulated) for output gradient dout; recomputes the probabilities.
+void attentionGrad(const float* q, const float* k, const float* v, const float* dout, float* dq, float* dk, float* dv,
+                   const PackedSeq& seq, int64_t heads, int64_t hd, compiler::MaskKind mask);
+// Rotate-half RoPE of [T, heads, hd] (inverse: the transpose), bit-identical to ref::rope<float>.
+void rope(const float* x, float* y, const PackedSeq& seq, int64_t heads, int64_t hd, double theta, bool inverse);
+// dx of y = x / sqrt(mean(x²) + eps), rows split over the threads.
+void rmsNormGrad(const float* x, const float* g, float* dx, int64_t rows, int64_t d, double eps);
+// y (shape `to`, zeroed here) = x (shape `from`) summed over the dimensions it was broadcast along.
+void unbroadcast(const float* x, const std::vector<int64_t>& from, float* y, const std::vector<int64_t>& to);
+// y = g scattered to the first maximum of x along `axis` (y zeroed here).
+void maxGrad(const float* x, const float* g, float* y, const std::vector<int64_t>& shape, int64_t axis);
+
+}  // namespace hrmc::runtime::cpu

@@ -1,0 +1,77 @@
+#include "runtime/cpu/ThreadPool.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace hrmc::runtime::cpu {
+
+ThreadPool& ThreadPool::instance() {
+  static ThreadPool pool([] {
+    if (const char* env = std::getenv("HRMC_THREADS"))
+      if (int n = std::atoi(env); n > 0) return n;
+    return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }());
+  return pool;
+}
+
+ThreadPool::ThreadPool(int threads) {
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+namespace {
+void runChunk(const std::function<void(int64_t, int64_t)>& fn, int64_t n, int chunks, int index) {
+  const int64_t begin = n * index / chunks, end = n * (index + 1) / chunks;
+  if (begin < end) fn(begin, end);
+}
+}  // namespace
+
+void ThreadPool::parallelFor(int64_t n, int64_t minChunk, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  const int chunks = static_cast<int>(std::min<int64_t>(size(), std::max<int64_t>(1, n / std::max<int64_t>(1, minChunk))));
+  if (chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_ = &fn;
+    n_ = n;
+    chunks_ = chunks;
+    pending_ = chunks - 1;
+    ++generation_;
+  }
+  wake_.notify_all();
+  runChunk(fn, n, chunks, 0);
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_.wait(lock, [this] { return pending_ == 0; });
+  job_ = nullptr;
+}
+
+void ThreadPool::work(int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+    if (stop_) return;
+    seen = generation_;
+    if (index >= chunks_) continue;  // this job needs fewer threads
+    const auto* job = job_;
+    const int64_t n = n_;
+    const int chunks = chunks_;
+    lock.unlock();
+    runChunk(*job, n, chunks, index);
+    lock.lock();
+    if (--pending_ == 0) done_.notify_one();
+  }
+}
+
+}  // namespace hrmc::runtime::cpu

@@ -1,0 +1,36 @@
+#pragma once
+// A fixed pool of worker threads for the CPU backend's kernels: one per core (HRMC_THREADS overrides).
+// Idle workers sleep on a condition variable, so they do not compete with OpenBLAS's own threads.
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace hrmc::runtime::cpu {
+
+class ThreadPool {
+ public:
+  static ThreadPool& instance();
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  // Calls fn(begin, end) on contiguous chunks covering [0, n), one chunk per thread (the caller runs
+  // one), never smaller than minChunk. Returns when all are done.
+  void parallelFor(int64_t n, int64_t minChunk, const std::function<void(int64_t, int64_t)>& fn);
+
+ private:
+  void work(int index);
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int64_t, int64_t)>* job_ = nullptr;
+  int64_t n_ = 0;
+  int chunks_ = 0;
+  int pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace hrmc::runtime::cpu

@@ -1,0 +1,221 @@
+// The fused CPU backend (issue 6) against the reference executor and the PyTorch goldens: a model
+// using every fused op, and HRM-Text tiny forward, loss and train steps at K = 2..5.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <iostream>
+#include <random>
+
+#include "compiler/HrmModule.h"
+#include "dsl/sema/Sema.h"
+#include "runtime/cpu/CpuBackend.h"
+#include "runtime/reference/ReferenceExecutor.h"
+#include "tests/runtime/TinyGolden.h"
+
+using namespace hrmc;
+using namespace hrmc::runtime;
+
+namespace {
+
+const char* kFusedOpsModel = R"(
+model J {
+  param table: [16, 8] = zeros();
+  param scale: [8] = zeros();
+  fn forward(tokens: [T] i32) -> [T, 16] {
+    x = embedding(table, tokens) * 3.0;
+    n = rms_norm(x, eps = 1e-5) * scale + sigmoid(x) - silu(x) / (exp(x * 0.1) + 2.0);
+    s = softmax(reshape(n, [T, 2, 4]), axis = 2);
+    m = max(reshape(n, [T, 4, 2]), axis = 2);
+    a, b = split(n, [3, 5]);
+    y = concat([b, a], axis = 1) + reshape(s, [T, 8]) + tanh(n) + sqrt(n * n + 1.0)
+        + reshape(mean(x, axis = 1) - sum(n, axis = 1), [T, 1]) + concat([m, m], axis = 1);
+    return concat([y, -y], axis = 1);
+  }
+}
+)";
+
+// max |a - b| / (1 + |b|) over two tensors of the same shape.
+double worstError(const HostTensor<float>& a, const HostTensor<float>& b) {
+  EXPECT_EQ(a.shape, b.shape);
+  double worst = 0;
+  for (size_t i = 0; i < a.data.size() && i < b.data.size(); ++i)
+    worst = std::max(worst, std::fabs(double(a.data[i]) - b.data[i]) / (1.0 + std::fabs(b.data[i])));
+  return worst;
+}
+
+PackedBatch randomTokens(std::mt19937& rng, int T, int vocab) {
+  PackedBatch batch;
+  for (int t = 0; t < T; ++t) batch.inputs.push_back(static_cast<int32_t>(rng() % vocab));
+  batch.labels.assign(batch.inputs.size(), -100);
+  batch.seq.positions.assign(batch.inputs.size(), 0);
+  batch.seq.prefixLens = {T};
+  batch.seq.causalLens = {0};
+  batch.seq.build();
+  return batch;
+}
+
+TEST(CpuBackend, EveryFusedOpMatchesTheReferenceExecutor) {
+  std::string text = kFusedOpsModel, error;
+  auto fe = dsl::runFrontend("fused.hrm", dsl::FrontendOptions{}, &text);
+  ASSERT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString();
+  auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
+  ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  WeightMap weights;
+  for (const auto& w : module->weights()) {
+    HostTensor<float> t(w.shape);
+    for (float& x : t.data) x = normal(rng);
+    weights[w.name] = std::move(t);
+  }
+  cpu::CpuBackend backend(*module);
+  // 13 rows: not a multiple of the row split; 300 rows: split over the threads.
+  for (int T : {13, 300}) {
+    PackedBatch batch = randomTokens(rng, T, 16);
+    const auto want = ReferenceExecutor<float>(*module).run("forward", batch, weights).results;
+    const auto got = backend.run("forward", batch, weights);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_LT(worstError(got[0], want[0]), 1e-5) << "T = " << T;
+  }
+  {  // an out-of-vocabulary token is an error, not an out-of-bounds read
+    PackedBatch bad = randomTokens(rng, 4, 16);
+    bad.inputs[2] = 99;
+    try {
+      backend.run("forward", bad, weights);
+      ADD_FAILURE() << "an out-of-vocabulary token was not reported";
+    } catch (const ExecError& e) {
+      EXPECT_NE(std::string(e.what()).find("token id 99 at position 2"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Packed samples of random lengths with prefixes, positions restarting per sample, and padding.
+PackedBatch randomPackedBatch(std::mt19937& rng, int T, int vocab) {
+  PackedBatch batch;
+  int at = 0;
+  while (at < T - 8) {
+    const int len = 2 + static_cast<int>(rng() % std::min(40, T - at - 1));
+    const int prefix = 1 + static_cast<int>(rng() % (len - 1));
+    batch.seq.prefixLens.push_back(prefix);
+    batch.seq.causalLens.push_back(len - prefix);
+    for (int i = 0; i < len; ++i) batch.seq.positions.push_back(i);
+    at += len;
+  }
+  batch.seq.positions.resize(T, 0);
+  batch.seq.build();
+  for (int t = 0; t < T; ++t) batch.inputs.push_back(static_cast<int32_t>(rng() % vocab));
+  batch.labels.assign(T, -100);
+  return batch;
+}
+
+// Each library/fused pattern of the stdlib blocks on its own: forward and gradients against the reference.
+class CpuPattern : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CpuPattern, MatchesTheReferenceExecutor) {
+  std::string text = std::string("import \"nn.hrm\";\nmodel P {\n  tok: ScaledEmbedding(64, 32);\n") + GetParam() +
+                     "  head: Linear(32, 64);\n  objective all_tokens;\n}\n";
+  dsl::FrontendOptions o;
+  o.stdlibDirs = {HRMC_STDLIB_DIR};
+  auto fe = dsl::runFrontend("pattern.hrm", o, &text);
+  ASSERT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString() << text;
+  std::string error;
+  auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
+  ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 0.5f);
+  WeightMap weights;
+  for (const auto& w : module->weights()) {
+    HostTensor<float> t(w.shape);
+    for (float& x : t.data) x = normal(rng);
+    weights[w.name] = std::move(t);
+  }
+  PackedBatch batch = randomPackedBatch(rng, 200, 64);
+  for (int t = 0; t + 1 < 200; ++t) batch.labels[t] = batch.seq.sampleOf[t] >= 0 ? batch.inputs[t + 1] : -100;
+  cpu::CpuBackend backend(*module);
+  for (std::string fn : {"forward", "loss"}) {
+    const auto want = ReferenceExecutor<float>(*module).run(fn, batch, weights).results;
+    const auto got = backend.run(fn, batch, weights);
+    ASSERT_EQ(got.size(), want.size());
+    // Large random weights make some of these ill-conditioned: hold the backend to the fp32
+    // reference's own distance from the fp64 one (rounding in another order), not to a fixed bound.
+    const auto exact = ReferenceExecutor<double>(*module).run(fn, batch, weights).results;
+    for (size_t i = 0; i < got.size(); ++i) {
+      const HostTensor<float> truth = exact[i].cast<float>();
+      EXPECT_LT(worstError(got[i], truth), std::max(2e-6, 3 * worstError(want[i], truth))) << fn << " result " << i;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Blocks, CpuPattern, ::testing::Values(
+  "  fn forward(tokens: [T] i32) -> [T, 64] { return head(rms_norm(tok(tokens), eps = 1e-6)); }\n",
+  "  mlp: SwiGLU(32, 48);\n  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(x + mlp(x)); }\n",
+  "  attn: GatedAttention(32, 4);\n  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(x + attn(x)); }\n",
+  "  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(sigmoid(x) * x); }\n",
+  "  blk: TransformerBlock(32, 4, 48);\n  fn forward(tokens: [T] i32) -> [T, 64] { return head(blk(tok(tokens))); }\n",
+  "  blk: TransformerBlock(32, 4, 48, post);\n  fn forward(tokens: [T] i32) -> [T, 64] { return head(blk(tok(tokens))); }\n",
+  "  tr: Transformer(32, 4, 48, 2);\n  fn forward(tokens: [T] i32) -> [T, 64] { return head(tr(tok(tokens))); }\n",
+  "  tr: Transformer(32, 4, 48, 1);\n  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(tr(tr(x) + x)); }\n"));
+
+using Tiny = hrmc::testing::TinyGolden;
+
+TEST(CpuBackend, TinyLogitsMatchThePyTorchGolden) {
+  Tiny t;
+  cpu::CpuBackend backend(*t.module);
+  const auto logits = backend.run("forward", t.batch, t.weights).at(0);
+  const HostTensor<float> want = t.golden.floats("logits");
+  ASSERT_EQ(logits.shape, want.shape);
+  double worst = 0;
+  for (size_t i = 0; i < want.data.size(); ++i) worst = std::max(worst, std::fabs(double(logits.data[i]) - want.data[i]));
+  std::cout << "cpu backend: logits max abs error " << worst << "\n";
+  EXPECT_LT(worst, 1e-4);
+  const auto loss = backend.run("loss", t.batch, t.weights);
+  EXPECT_NEAR(loss.at(0).data[0], t.golden.manifest()["loss"].get<double>(), 1e-5);
+}
+
+// Every output of the train step at K = 2..5 (loss, metrics and every gradient) as the reference's.
+TEST(CpuBackend, TinyTrainStepsMatchTheReferenceExecutor) {
+  Tiny t;
+  cpu::CpuBackend backend(*t.module);
+  for (int K = 2; K <= 5; ++K) {
+    std::string error;
+    const std::string fn = t.module->trainStep(K, error);
+    ASSERT_FALSE(fn.empty()) << error;
+    const auto want = ReferenceExecutor<float>(*t.module).run(fn, t.batch, t.weights).results;
+    const auto got = backend.run(fn, t.batch, t.weights);
+    ASSERT_EQ(got.size(), want.size());
+    double worst = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      double maxRef = 1e-12, maxAbs = 0;
+      for (size_t j = 0; j < want[i].data.size(); ++j) {
+        maxRef = std::max(maxRef, std::fabs(double(want[i].data[j])));
+        maxAbs = std::max(maxAbs, std::fabs(double(got[i].data[j]) - want[i].data[j]));
+      }
+      EXPECT_LE(maxAbs / maxRef, 1e-4) << fn << " result " << i;
+      worst = std::max(worst, maxAbs / maxRef);
+    }
+    std::cout << fn << ": worst error relative to the largest magnitude " << worst << "\n";
+  }
+}
+
+TEST(CpuBackend, MemoryPlanNeverOverlapsLiveBuffers) {
+  Tiny t;
+  std::string error;
+  const std::string fn = t.module->trainStep(5, error);
+  cpu::CpuBackend backend(*t.module);
+  cpu::CpuExecutor& exec = backend.executor(fn);
+  exec.run(t.batch, t.weights);
+  const cpu::MemoryPlan& plan = exec.plan(t.batch.seq.tokens());
+  const size_t n = plan.offsets.size();
+  for (size_t a = 0; a < n; ++a)
+    for (size_t b = a + 1; b < n; ++b) {
+      if (plan.bytes[a] == 0 || plan.bytes[b] == 0) continue;
+      const bool together = plan.firstLaunch[a] <= plan.lastLaunch[b] && plan.firstLaunch[b] <= plan.lastLaunch[a];
+      const bool overlap = plan.offsets[a] < plan.offsets[b] + plan.bytes[b] && plan.offsets[b] < plan.offsets[a] + plan.bytes[a];
+      ASSERT_FALSE(together && overlap) << "values " << a << " and " << b;
+    }
+  EXPECT_EQ(exec.measuredPeakBytes(), plan.liveBytesPeak);
+  EXPECT_GE(plan.arenaBytes, plan.liveBytesPeak);
+  EXPECT_LE(plan.arenaBytes, plan.liveBytesPeak * 3 / 2) << "the plan wastes more than half the live set";
+}
+
+}  // namespace
