@@ -12,7 +12,10 @@
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -102,6 +105,13 @@ bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string*
     error = "fusing the kernels failed:\n" + diagnostics.text;
     return false;
   }
+  // exp/tanh as polynomials of arith ops: vectorisable, unlike calls into libm.
+  mlir::RewritePatternSet approximations(&ctx);
+  mlir::populateMathPolynomialApproximationPatterns(approximations);
+  if (mlir::failed(mlir::applyPatternsAndFoldGreedily(kernels, std::move(approximations)))) {
+    error = "approximating math functions failed";
+    return false;
+  }
   if (fusedLinalg) {
     llvm::raw_string_ostream os(*fusedLinalg);
     kernels.print(os);
@@ -113,6 +123,12 @@ bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string*
   pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
   mlir::bufferization::OneShotBufferizationOptions bufferization;
   bufferization.setFunctionBoundaryTypeConversion(mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
+  // Copies (of slices into outputs) as linalg.copy loops that LLVM vectorises, not calls to the
+  // generic strided memrefCopy.
+  bufferization.memCpyFn = [](mlir::OpBuilder& b, mlir::Location loc, mlir::Value from, mlir::Value to) {
+    b.create<mlir::linalg::CopyOp>(loc, from, to);
+    return mlir::success();
+  };
   pm.addPass(mlir::bufferization::createOneShotBufferizePass(bufferization));
   mlir::bufferization::BufferDeallocationPipelineOptions dealloc;
   mlir::bufferization::buildBufferDeallocationPipeline(pm, dealloc);

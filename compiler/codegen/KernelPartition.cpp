@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 
 namespace hrmc::compiler {
 
@@ -274,6 +276,14 @@ bool partitionIntoKernels(mlir::ModuleOp module, const std::string& function, Pa
   for (Operation& op : fn.front())
     if (auto s = mlir::dyn_cast<hrm::StepOp>(op)) steps.push_back(s);
   for (hrm::StepOp s : steps) inlineStep(s);
+  // Across the inlined steps: fold, merge split gradients into concats, and share common values.
+  mlir::PassManager cleanup(ctx);
+  cleanup.addPass(mlir::createCanonicalizerPass());
+  cleanup.addPass(mlir::createCSEPass());
+  if (mlir::failed(cleanup.run(*scratch))) {
+    error = "cleaning up '" + function + "' before partitioning failed";
+    return false;
+  }
 
   out.kernels = mlir::ModuleOp::create(module.getLoc(), llvm::StringRef(function + ".kernels"));
   out.program = KernelProgram();

@@ -51,7 +51,10 @@ class Hrm_BinaryOp<string mnemonic, string what> : Hrm_InferredOp<mnemonic, [Hrm
   let results = (outs Hrm_FloatTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
-def Hrm_AddOp : Hrm_BinaryOp<"add", "sum">;
+def Hrm_AddOp : Hrm_BinaryOp<"add", "sum"> {
+  // The gradient of a split arrives as a sum of zero-padded pieces: make that one concat.
+  let hasCanonicalizer = 1;
+}
 def Hrm_SubOp : Hrm_BinaryOp<"sub", "difference">;
 def Hrm_MulOp : Hrm_BinaryOp<"mul", "product">;
 def Hrm_DivOp : Hrm_BinaryOp<"div", "quotient">;

@@ -34,18 +34,6 @@ inline float fastExp(float x) {
   return p * scale;
 }
 
-inline float dot(const float* a, const float* b, int64_t n) {
-  float s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
-inline void axpy(float a, const float* x, float* y, int64_t n) {
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
-
 // Sample s occupies slots [begin, begin + length); query t sees keys [begin, keyEnd(t)).
 struct SampleSpan {
   int64_t begin, length, prefix;
@@ -71,110 +59,197 @@ void zeroPadding(const PackedSeq& seq, int64_t rowElems, std::initializer_list<f
       for (float* o : outs) std::fill_n(o + t * rowElems, rowElems, 0.0f);
 }
 
-constexpr int64_t kKeyBlock = 64;
-constexpr int64_t kQueryBlock = 32;
+// One (sample, head) of attention. Its keys and values are packed first (kᵀ as [hd][n], so that a
+// query's scores against a block of keys vectorise over the keys; v as [n][hd]); each query then runs
+// an online softmax over blocks of kKeyBlock keys, so memory stays O(n) per thread whatever the
+// sample length, and no T×T (or n×n) matrix exists.
+constexpr int64_t kKeyBlock = 256;
+
+struct HeadView {
+  const float* base;  // row `begin` of head h
+  int64_t stride;     // between rows: heads · hd
+  const float* row(int64_t j) const { return base + j * stride; }
+};
+
+// kt[d][j] = k_j[d]; vp[j][d] = v_j[d]
+void packHead(HeadView k, HeadView v, int64_t n, int64_t hd, float* kt, float* vp) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float* kr = k.row(j);
+    for (int64_t d = 0; d < hd; ++d) kt[d * n + j] = kr[d];
+    std::copy_n(v.row(j), hd, vp + j * hd);
+  }
+}
+
+// s[j] = scale · q · k_j for j in [j0, j1), from the packed kᵀ.
+inline void scores(const float* q, const float* kt, int64_t n, int64_t hd, float scale, int64_t j0, int64_t j1,
+                   float* s) {
+  std::fill(s + j0, s + j1, 0.0f);
+  for (int64_t d = 0; d < hd; ++d) {
+    const float qd = q[d] * scale;
+    const float* kd = kt + d * n;
+#pragma omp simd
+    for (int64_t j = j0; j < j1; ++j) s[j] += qd * kd[j];
+  }
+}
+
+// acc[d] += Σ_j w[j] rows[j][d] over j in [j0, j1); HD > 0 fixes the head size at compile time so
+// that the accumulator stays in registers.
+template <int HD>
+inline void weightedRows(const float* w, const float* rows, int64_t j0, int64_t j1, int64_t hd, float* acc) {
+  if constexpr (HD > 0) {
+    float a[HD];
+    for (int d = 0; d < HD; ++d) a[d] = acc[d];
+    for (int64_t j = j0; j < j1; ++j) {
+      const float wj = w[j];
+      const float* r = rows + j * HD;
+#pragma omp simd
+      for (int d = 0; d < HD; ++d) a[d] += wj * r[d];
+    }
+    for (int d = 0; d < HD; ++d) acc[d] = a[d];
+  } else {
+    for (int64_t j = j0; j < j1; ++j) {
+      const float wj = w[j];
+      const float* r = rows + j * hd;
+#pragma omp simd
+      for (int64_t d = 0; d < hd; ++d) acc[d] += wj * r[d];
+    }
+  }
+}
+
+template <int HD>
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void attendHead(const float* q, HeadView k, HeadView v, float* o, const SampleSpan& span, int64_t hd, MaskKind mask,
+                std::vector<float>& scratch) {
+  const int64_t n = span.length;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  scratch.resize(2 * n * hd + n + hd);
+  float *kt = scratch.data(), *vp = kt + n * hd, *s = vp + n * hd, *acc = s + n;
+  packHead(k, v, n, hd, kt, vp);
+  const int64_t stride = k.stride;
+  for (int64_t i = 0; i < n; ++i) {
+    const float* qi = q + i * stride;
+    const int64_t end = span.keyEnd(span.begin + i, mask) - span.begin;
+    float m = -std::numeric_limits<float>::infinity(), l = 0;
+    std::fill_n(acc, hd, 0.0f);
+    for (int64_t j0 = 0; j0 < end; j0 += kKeyBlock) {
+      const int64_t j1 = std::min(end, j0 + kKeyBlock);
+      scores(qi, kt, n, hd, scale, j0, j1, s);
+      float blockMax = m;
+      for (int64_t j = j0; j < j1; ++j) blockMax = std::max(blockMax, s[j]);
+      if (blockMax > m) {  // rescale what was accumulated under the old maximum
+        const float c = fastExp(m - blockMax);
+        l *= c;
+        for (int64_t d = 0; d < hd; ++d) acc[d] *= c;
+        m = blockMax;
+      }
+#pragma omp simd reduction(+ : l)
+      for (int64_t j = j0; j < j1; ++j) l += (s[j] = fastExp(s[j] - m));
+      weightedRows<HD>(s, vp, j0, j1, hd, acc);
+    }
+    float* oi = o + i * stride;
+    const float inv = 1.0f / l;
+    for (int64_t d = 0; d < hd; ++d) oi[d] = acc[d] * inv;
+  }
+}
+
+template <int HD>
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void attendHeadGrad(const float* q, HeadView k, HeadView v, const float* dout, float* dq, float* dk, float* dv,
+                    const SampleSpan& span, int64_t hd, MaskKind mask, std::vector<float>& scratch) {
+  const int64_t n = span.length;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  // kᵀ and vᵀ (scores and dp vectorise over keys), k rows (dq), and dk, dv accumulated packed.
+  scratch.assign(5 * n * hd + 2 * n, 0.0f);
+  float *kt = scratch.data(), *vt = kt + n * hd, *kp = vt + n * hd, *dkp = kp + n * hd, *dvp = dkp + n * hd;
+  float *p = dvp + n * hd, *dp = p + n;
+  packHead(k, v, n, hd, kt, kp);  // kp holds v for a moment: transpose it into vt
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t d = 0; d < hd; ++d) vt[d * n + j] = kp[j * hd + d];
+  for (int64_t j = 0; j < n; ++j) std::copy_n(k.row(j), hd, kp + j * hd);
+  const int64_t stride = k.stride;
+  for (int64_t i = 0; i < n; ++i) {
+    const float* qi = q + i * stride;
+    const float* gi = dout + i * stride;
+    const int64_t end = span.keyEnd(span.begin + i, mask) - span.begin;
+    scores(qi, kt, n, hd, scale, 0, end, p);
+    float m = -std::numeric_limits<float>::infinity(), l = 0;
+    for (int64_t j = 0; j < end; ++j) m = std::max(m, p[j]);
+#pragma omp simd reduction(+ : l)
+    for (int64_t j = 0; j < end; ++j) l += (p[j] = fastExp(p[j] - m));
+    const float inv = 1.0f / l;
+    scores(gi, vt, n, hd, 1.0f, 0, end, dp);  // dp_j = dout_i · v_j
+    float pdp = 0;
+#pragma omp simd reduction(+ : pdp)
+    for (int64_t j = 0; j < end; ++j) {
+      p[j] *= inv;
+      pdp += p[j] * dp[j];
+    }
+#pragma omp simd
+    for (int64_t j = 0; j < end; ++j) dp[j] = p[j] * (dp[j] - pdp) * scale;  // ds_j
+    float* dqi = dq + i * stride;
+    std::fill_n(dqi, hd, 0.0f);
+    weightedRows<HD>(dp, kp, 0, end, hd, dqi);
+    for (int64_t j = 0; j < end; ++j) {
+      const float ds = dp[j], pj = p[j];
+      float* dkj = dkp + j * hd;
+      float* dvj = dvp + j * hd;
+#pragma omp simd
+      for (int64_t d = 0; d < hd; ++d) {
+        dkj[d] += ds * qi[d];
+        dvj[d] += pj * gi[d];
+      }
+    }
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    std::copy_n(dkp + j * hd, hd, dk + j * stride);
+    std::copy_n(dvp + j * hd, hd, dv + j * stride);
+  }
+}
+
+template <typename F>
+void forEachHeadSize(int64_t hd, F&& f) {
+  switch (hd) {
+    case 32: f(std::integral_constant<int, 32>()); break;
+    case 64: f(std::integral_constant<int, 64>()); break;
+    case 128: f(std::integral_constant<int, 128>()); break;
+    default: f(std::integral_constant<int, 0>()); break;
+  }
+}
 
 }  // namespace
 
 void attention(const float* q, const float* k, const float* v, float* o, const PackedSeq& seq, int64_t heads,
                int64_t hd, MaskKind mask) {
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t stride = heads * hd;
-  struct Item {
-    int64_t sample, head, q0, q1;
-  };
-  std::vector<Item> items;
-  for (int64_t s = 0; s < seq.samples(); ++s) {
-    const SampleSpan span = spanOf(seq, s);
-    for (int64_t h = 0; h < heads; ++h)
-      for (int64_t q0 = span.begin; q0 < span.begin + span.length; q0 += kQueryBlock)
-        items.push_back({s, h, q0, std::min(q0 + kQueryBlock, span.begin + span.length)});
-  }
   zeroPadding(seq, stride, {o});
-  ThreadPool::instance().parallelFor(static_cast<int64_t>(items.size()), 1, [&](int64_t first, int64_t last) {
-    std::vector<float> acc(hd);
-    float scores[kKeyBlock];
-    for (int64_t i = first; i < last; ++i) {
-      const Item& it = items[i];
-      const SampleSpan span = spanOf(seq, it.sample);
-      for (int64_t t = it.q0; t < it.q1; ++t) {
-        const float* qt = q + t * stride + it.head * hd;
-        const int64_t end = span.keyEnd(t, mask);
-        float m = -std::numeric_limits<float>::infinity(), l = 0;
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        for (int64_t u0 = span.begin; u0 < end; u0 += kKeyBlock) {
-          const int64_t n = std::min(kKeyBlock, end - u0);
-          float blockMax = -std::numeric_limits<float>::infinity();
-          for (int64_t j = 0; j < n; ++j) {
-            scores[j] = dot(qt, k + (u0 + j) * stride + it.head * hd, hd) * scale;
-            blockMax = std::max(blockMax, scores[j]);
-          }
-          if (blockMax > m) {  // rescale what was accumulated under the old maximum
-            const float c = fastExp(m - blockMax);
-            l *= c;
-            for (float& a : acc) a *= c;
-            m = blockMax;
-          }
-#pragma omp simd reduction(+ : l)
-          for (int64_t j = 0; j < n; ++j) l += (scores[j] = fastExp(scores[j] - m));
-          for (int64_t j = 0; j < n; ++j) axpy(scores[j], v + (u0 + j) * stride + it.head * hd, acc.data(), hd);
-        }
-        float* ot = o + t * stride + it.head * hd;
-        const float inv = 1.0f / l;
-        for (int64_t j = 0; j < hd; ++j) ot[j] = acc[j] * inv;
+  forEachHeadSize(hd, [&](auto size) {
+    ThreadPool::instance().parallelFor(seq.samples() * heads, 1, [&](int64_t first, int64_t last) {
+      std::vector<float> scratch;
+      for (int64_t item = first; item < last; ++item) {
+        const int64_t s = item / heads, h = item % heads;
+        const SampleSpan span = spanOf(seq, s);
+        const int64_t at = span.begin * stride + h * hd;
+        attendHead<decltype(size)::value>(q + at, {k + at, stride}, {v + at, stride}, o + at, span, hd, mask, scratch);
       }
-    }
+    });
   });
 }
 
 void attentionGrad(const float* q, const float* k, const float* v, const float* dout, float* dq, float* dk, float* dv,
                    const PackedSeq& seq, int64_t heads, int64_t hd, MaskKind mask) {
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t stride = heads * hd;
   zeroPadding(seq, stride, {dq, dk, dv});
-  // dk and dv of a sample's keys collect from all its queries: one work item per (sample, head).
-  const int64_t items = seq.samples() * heads;
-  ThreadPool::instance().parallelFor(items, 1, [&](int64_t first, int64_t last) {
-    std::vector<float> p, dp;
-    for (int64_t i = first; i < last; ++i) {
-      const int64_t s = i / heads, h = i % heads;
-      const SampleSpan span = spanOf(seq, s);
-      p.resize(span.length);
-      dp.resize(span.length);
-      for (int64_t t = span.begin; t < span.begin + span.length; ++t) {
-        std::fill_n(dq + t * stride + h * hd, hd, 0.0f);
-        std::fill_n(dk + t * stride + h * hd, hd, 0.0f);
-        std::fill_n(dv + t * stride + h * hd, hd, 0.0f);
+  forEachHeadSize(hd, [&](auto size) {
+    ThreadPool::instance().parallelFor(seq.samples() * heads, 1, [&](int64_t first, int64_t last) {
+      std::vector<float> scratch;
+      for (int64_t item = first; item < last; ++item) {
+        const int64_t s = item / heads, h = item % heads;
+        const SampleSpan span = spanOf(seq, s);
+        const int64_t at = span.begin * stride + h * hd;
+        attendHeadGrad<decltype(size)::value>(q + at, {k + at, stride}, {v + at, stride}, dout + at, dq + at, dk + at,
+                                              dv + at, span, hd, mask, scratch);
       }
-      for (int64_t t = span.begin; t < span.begin + span.length; ++t) {
-        const float* qt = q + t * stride + h * hd;
-        const float* gt = dout + t * stride + h * hd;
-        const int64_t n = span.keyEnd(t, mask) - span.begin;
-        const float* kb = k + span.begin * stride + h * hd;
-        const float* vb = v + span.begin * stride + h * hd;
-        float m = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < n; ++j) m = std::max(m, p[j] = dot(qt, kb + j * stride, hd) * scale);
-        float l = 0;
-#pragma omp simd reduction(+ : l)
-        for (int64_t j = 0; j < n; ++j) l += (p[j] = fastExp(p[j] - m));
-        const float inv = 1.0f / l;
-        float pdp = 0;
-        for (int64_t j = 0; j < n; ++j) {
-          p[j] *= inv;
-          dp[j] = dot(gt, vb + j * stride, hd);
-          pdp += p[j] * dp[j];
-        }
-        float* dqt = dq + t * stride + h * hd;
-        float* dkb = dk + span.begin * stride + h * hd;
-        float* dvb = dv + span.begin * stride + h * hd;
-        for (int64_t j = 0; j < n; ++j) {
-          const float ds = p[j] * (dp[j] - pdp) * scale;
-          axpy(ds, kb + j * stride, dqt, hd);
-          axpy(ds, qt, dkb + j * stride, hd);
-          axpy(p[j], gt, dvb + j * stride, hd);
-        }
-      }
-    }
+    });
   });
 }
 

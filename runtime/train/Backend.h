@@ -32,4 +32,9 @@ class ReferenceBackend : public Backend {
   ReferenceExecutor<float> exec_;
 };
 
+// The backends by name: "cpu" (the fused, JIT-compiled CPU backend; the default) or "reference".
+inline const char* const kBackendNames[] = {"cpu", "reference"};
+// Throws ExecError for an unknown name.
+std::unique_ptr<Backend> makeBackend(const std::string& name, compiler::HrmModule& module);
+
 }  // namespace hrmc::runtime

@@ -45,7 +45,7 @@ struct TrainConfig {
   int64_t evalInterval = 100;
   int64_t checkpointInterval = 250;
   int64_t generateExamples = 4;  // generations printed at the end
-  std::string backend = "reference";
+  std::string backend = "cpu";
 };
 
 struct ConfigError : std::runtime_error {

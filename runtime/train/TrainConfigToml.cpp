@@ -129,8 +129,8 @@ void check(const TrainConfig& c) {
                       ") must divide train.batch_tokens (" + std::to_string(c.batchTokens) + ")");
   if (c.steps == 0 && c.epochs == 0) throw ConfigError("train.steps and train.epochs are both 0: set one of them");
   if (c.taskMinLen > c.taskMaxLen) throw ConfigError("data.min_len is larger than data.max_len");
-  if (c.backend != "reference")
-    throw ConfigError("train.backend: \"" + c.backend + "\" is not available yet; use \"reference\"");
+  if (c.backend != "cpu" && c.backend != "reference")
+    throw ConfigError("train.backend: \"" + c.backend + "\" is not a backend; use \"cpu\" (default) or \"reference\"");
 }
 
 }  // namespace

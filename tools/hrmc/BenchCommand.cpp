@@ -80,6 +80,7 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
     int64_t rows = 32, rowLen = 256;
     int warmup = 1, steps = 3;
     bool json = false;
+    std::string backend = "cpu";
   };
   auto o = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("bench", "benchmark train steps (K = 2, 5) and forward on a packed batch");
@@ -89,6 +90,9 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--warmup", o->warmup, "untimed runs per mode")->capture_default_str();
   cmd->add_option("--steps", o->steps, "timed runs per mode (the median is reported)")->capture_default_str();
   cmd->add_flag("--json", o->json, "print one JSON object");
+  cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled) or reference")
+      ->check(CLI::IsMember({"cpu", "reference"}))
+      ->capture_default_str();
   cmd->callback([o, &exitCode] {
     auto c = compileToHrm(o->model, exitCode);
     if (!c) return;
@@ -103,7 +107,8 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
       for (float& x : t.data) x = static_cast<float>((rng.uniform() - 0.5) * 0.1);
       weights[w.name] = std::move(t);
     }
-    ReferenceBackend backend(*c->module);
+    std::unique_ptr<Backend> backendPtr = makeBackend(o->backend, *c->module);
+    Backend& backend = *backendPtr;
     const double roof = sgemmRoof();
     // Attention FLOPs: 4·(heads·head_dim)·Q per attention op in the forward.
     int64_t attentionOps = 0, hidden = 0;

@@ -91,7 +91,11 @@ struct WeightSource {
   std::string model = "models/hrm_text.hrm";
   std::string preset;
   std::vector<std::string> sets;
+  std::string backend = "cpu";
   void add(CLI::App& cmd) {
+    cmd.add_option("--backend", backend, "cpu (fused, JIT-compiled) or reference (op-by-op loops)")
+        ->check(CLI::IsMember({"cpu", "reference"}))
+        ->capture_default_str();
     cmd.add_option("--checkpoint", checkpoint, "a run folder or checkpoint file");
     cmd.add_option("--weights", weights, "reference-format weights (safetensors, HRM-TEXT.md §1.11 names) instead of a checkpoint");
     cmd.add_option("--model", model, "with --weights: the .hrm model")->capture_default_str();
@@ -191,7 +195,7 @@ std::optional<LoadedRun> loadRun(const std::string& checkpoint, int& exitCode) {
 
 void addTrainCommand(CLI::App& app, int& exitCode) {
   struct Opts {
-    std::string model, config, preset, resume, output;
+    std::string model, config, preset, resume, output, backend;
     std::vector<std::string> sets, options;
     int64_t steps = 0;
   };
@@ -204,6 +208,8 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--option,-o", o->options, "run config override SECTION.KEY=VALUE, e.g. train.lr=1e-3 (repeatable)");
   cmd->add_option("--steps", o->steps, "number of optimizer steps (overrides train.steps)");
   cmd->add_option("--output", o->output, "run folder: metrics.jsonl, loss.svg, checkpoints/ (overrides output)");
+  cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled; default) or reference (overrides train.backend)")
+      ->check(CLI::IsMember({"cpu", "reference"}));
   cmd->add_option("--resume", o->resume, "continue a run exactly from its latest checkpoint (a run folder or a checkpoint)");
   cmd->callback([o, &exitCode] {
     TrainConfig cfg;
@@ -219,6 +225,7 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
       if (!o->preset.empty()) cfg.preset = o->preset;
       if (!o->output.empty()) cfg.output = o->output;
       if (o->steps > 0) cfg.steps = o->steps;
+      if (!o->backend.empty()) cfg.backend = o->backend;
       for (const std::string& s : o->sets) {
         const size_t eq = s.find('=');
         if (eq == std::string::npos) throw ConfigError("--set expects KEY=VALUE, got '" + s + "'");
@@ -261,7 +268,8 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
         std::cout << "\n";
       }
       if (train.size() == 0) throw DataError("no training samples");
-      ReferenceBackend backend(*compiled->module);
+      std::unique_ptr<Backend> backendPtr = makeBackend(cfg.backend, *compiled->module);
+      Backend& backend = *backendPtr;
       Trainer trainer(cfg, *compiled->module, backend, tok, std::move(train), heldOut, std::cout);
       if (!o->resume.empty()) {
         trainer.restore(std::move(resumeState));
@@ -350,7 +358,8 @@ void addGenerateCommand(CLI::App& app, int& exitCode) {
         if (!line.empty()) prompts.push_back({line, o->condition});
     }
     ByteTokenizer tok;
-    ReferenceBackend backend(*run->model.module);
+    std::unique_ptr<Backend> backendPtr = makeBackend(o->source.backend, *run->model.module);
+    Backend& backend = *backendPtr;
     GenerateOptions g;
     g.temperature = o->temperature;
     g.maxTokens = o->maxTokens;
@@ -387,10 +396,10 @@ void addEvalCommand(CLI::App& app, int& exitCode) {
       JsonlReport report;
       std::vector<TextSample> data = readJsonl(o->data, o->skipBad, report);
       ByteTokenizer tok;
-      ReferenceBackend backend(*run->model.module);
+      std::unique_ptr<Backend> backend = makeBackend(o->source.backend, *run->model.module);
       TrainConfig cfg = run->config;
       cfg.steps = 1;
-      Trainer evaluator(cfg, *run->model.module, backend, tok, tokenize(data, tok), data, std::cerr);
+      Trainer evaluator(cfg, *run->model.module, *backend, tok, tokenize(data, tok), data, std::cerr);
       const EvalResult e = evaluator.evaluate(evaluationWeights(run->state, !o->noEma), true);
       if (o->json) {
         std::cout << nlohmann::json{{"samples", e.samples}, {"loss", e.loss}, {"accuracy", e.accuracy},
