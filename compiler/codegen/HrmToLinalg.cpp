@@ -311,8 +311,13 @@ Value elementwise(mlir::OpBuilder& b, mlir::Location loc, mlir::RankedTensorType
       .getResult(0);
 }
 
-Value addf(mlir::OpBuilder& b, mlir::Location l, Value x, Value y) { return b.create<mlir::arith::AddFOp>(l, x, y); }
-Value maxf(mlir::OpBuilder& b, mlir::Location l, Value x, Value y) { return b.create<mlir::arith::MaximumFOp>(l, x, y); }
+// Reduction combiners may be reassociated: LLVM then vectorises the reduction loops (the order of an
+// fp32 sum is not part of any op's meaning; the reference executor sums in yet another order).
+mlir::arith::FastMathFlagsAttr reassoc(mlir::OpBuilder& b) {
+  return mlir::arith::FastMathFlagsAttr::get(b.getContext(), mlir::arith::FastMathFlags::reassoc);
+}
+Value addf(mlir::OpBuilder& b, mlir::Location l, Value x, Value y) { return b.create<mlir::arith::AddFOp>(l, x, y, reassoc(b)); }
+Value maxf(mlir::OpBuilder& b, mlir::Location l, Value x, Value y) { return b.create<mlir::arith::MaximumFOp>(l, x, y, reassoc(b)); }
 
 template <typename HrmOp>
 struct ReductionPattern : mlir::OpRewritePattern<HrmOp> {
@@ -365,7 +370,7 @@ struct RmsNormPattern : mlir::OpRewritePattern<hrm::RmsNormOp> {
     const int64_t axis = type.getRank() - 1;
     const double d = static_cast<double>(type.getDimSize(axis)), eps = op.getEps().convertToDouble();
     Value ss = reduce(rw, loc, op.getX(), axis, 0.0, op, [](mlir::OpBuilder& b, mlir::Location l, Value x, Value acc) -> Value {
-      return b.create<mlir::arith::AddFOp>(l, b.create<mlir::arith::MulFOp>(l, x, x), acc);
+      return addf(b, l, b.create<mlir::arith::MulFOp>(l, x, x), acc);
     });
     Value inv = keepDim(rw, loc, elementwise(rw, loc, mlir::cast<mlir::RankedTensorType>(ss.getType()), ss, op,
                                              [d, eps](mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange a) -> Value {

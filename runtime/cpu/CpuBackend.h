@@ -5,13 +5,14 @@
 #include <memory>
 
 #include "runtime/cpu/CpuExecutor.h"
+#include "runtime/cpu/CpuKernels.h"
 #include "runtime/train/Backend.h"
 
 namespace hrmc::runtime::cpu {
 
 class CpuBackend : public Backend {
  public:
-  explicit CpuBackend(compiler::HrmModule& module) : module_(module) {}
+  explicit CpuBackend(compiler::HrmModule& module) : module_(module) { useSingleThreadedBlas(); }
   std::string name() const override { return "cpu"; }
   std::vector<HostTensor<float>> run(const std::string& function, const PackedBatch& batch,
                                      const WeightMap& weights) override {

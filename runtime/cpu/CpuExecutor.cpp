@@ -217,19 +217,19 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
       }
       case LaunchKind::Linear: {
         const int64_t inF = shape[in[1]][1], outF = shape[in[1]][0], rows = numel(in[0]) / inF;
-        ref::linear(f(in[0]), f(in[1]), f(out[0]), rows, inF, outF);
+        cpu::linear(f(in[0]), f(in[1]), f(out[0]), rows, inF, outF);
         flops = 2.0 * rows * inF * outF;
         break;
       }
       case LaunchKind::MatMul: {
         const int64_t k = shape[in[1]][0], nn = shape[in[1]][1], rows = numel(in[0]) / k;
-        ref::matmul(f(in[0]), f(in[1]), f(out[0]), rows, k, nn);
+        cpu::matmul(f(in[0]), f(in[1]), f(out[0]), rows, k, nn);
         flops = 2.0 * rows * k * nn;
         break;
       }
       case LaunchKind::OuterSum: {
         const int64_t m = shape[in[0]].back(), nn = shape[in[1]].back(), rows = numel(in[0]) / m;
-        ref::outerSum(f(in[0]), f(in[1]), f(out[0]), rows, m, nn);
+        cpu::outerSum(f(in[0]), f(in[1]), f(out[0]), rows, m, nn);
         flops = 2.0 * rows * m * nn;
         break;
       }

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include <cblas.h>
+
 #include "runtime/cpu/ThreadPool.h"
 #include "runtime/reference/ReferenceKernels.h"
 
@@ -250,6 +252,28 @@ void attentionGrad(const float* q, const float* k, const float* v, const float* 
                                               dv + at, span, hd, mask, scratch);
       }
     });
+  });
+}
+
+void useSingleThreadedBlas() { openblas_set_num_threads(1); }
+
+void linear(const float* x, const float* w, float* y, int64_t rows, int64_t in, int64_t out) {
+  ThreadPool::instance().parallelFor(rows, 32, [&](int64_t r0, int64_t r1) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, out, in, 1.0f, x + r0 * in, in, w, in, 0.0f,
+                y + r0 * out, out);
+  });
+}
+
+void matmul(const float* a, const float* b, float* y, int64_t rows, int64_t k, int64_t n) {
+  ThreadPool::instance().parallelFor(rows, 32, [&](int64_t r0, int64_t r1) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, n, k, 1.0f, a + r0 * k, k, b, n, 0.0f, y + r0 * n, n);
+  });
+}
+
+void outerSum(const float* a, const float* b, float* y, int64_t rows, int64_t m, int64_t n) {
+  // The sum runs over rows: split the output's columns instead.
+  ThreadPool::instance().parallelFor(n, 16, [&](int64_t c0, int64_t c1) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, c1 - c0, rows, 1.0f, a, m, b + c0, n, 0.0f, y + c0, n);
   });
 }
 

@@ -10,6 +10,17 @@
 
 namespace hrmc::runtime::cpu {
 
+// The matrix products, split over the thread pool with single-threaded OpenBLAS in each part (OpenBLAS's
+// own threads spin between calls and would take cores from the fused and attention kernels).
+// y[r, o] = Σ_i x[r, i] w[o, i]
+void linear(const float* x, const float* w, float* y, int64_t rows, int64_t in, int64_t out);
+// y[r, n] = Σ_k a[r, k] b[k, n]
+void matmul(const float* a, const float* b, float* y, int64_t rows, int64_t k, int64_t n);
+// y[m, n] = Σ_r a[r, m] b[r, n]
+void outerSum(const float* a, const float* b, float* y, int64_t rows, int64_t m, int64_t n);
+// Makes OpenBLAS single-threaded for this process (the CPU backend threads around it).
+void useSingleThreadedBlas();
+
 // q, k, v, o: [T, heads, hd]. Padding rows get zeros (HRM-TEXT.md §3.6 masks, as ref::attention).
 void attention(const float* q, const float* k, const float* v, float* o, const PackedSeq& seq, int64_t heads,
                int64_t hd, compiler::MaskKind mask);

@@ -107,9 +107,10 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
       for (float& x : t.data) x = static_cast<float>((rng.uniform() - 0.5) * 0.1);
       weights[w.name] = std::move(t);
     }
+    // The roof first: the CPU backend makes OpenBLAS single-threaded (it splits the products itself).
+    const double roof = sgemmRoof();
     std::unique_ptr<Backend> backendPtr = makeBackend(o->backend, *c->module);
     Backend& backend = *backendPtr;
-    const double roof = sgemmRoof();
     // Attention FLOPs: 4·(heads·head_dim)·Q per attention op in the forward.
     int64_t attentionOps = 0, hidden = 0;
     for (const dsl::Node& n : g.nodes)
