@@ -1,6 +1,9 @@
 #pragma once
 // The fused CPU backend (issue 6): each function of the model is partitioned into kernels and
 // JIT-compiled on first use (compiler/HrmModule::compileForCpu), then run by a CpuExecutor.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 
@@ -23,9 +26,17 @@ class CpuBackend : public Backend {
     auto& slot = executors_[function];
     if (!slot) {
       std::string error;
+      const auto start = std::chrono::steady_clock::now();
       const compiler::HrmModule::CpuProgram* compiled = module_.compileForCpu(function, error);
       if (!compiled) throw ExecError("cannot compile '" + function + "' for the CPU: " + error);
       slot = std::make_unique<CpuExecutor>(compiled->program, *compiled->code);
+      if (const char* debug = std::getenv("HRMC_DEBUG"); debug && std::atoi(debug) >= 1) {
+        int fused = 0;
+        for (const auto& l : compiled->program.launches) fused += l.kind == compiler::LaunchKind::Fused;
+        std::fprintf(stderr, "[hrmc] compiled %s: %zu launches (%d fused kernels) in %.2f s\n", function.c_str(),
+                     compiled->program.launches.size(), fused,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
     }
     return *slot;
   }

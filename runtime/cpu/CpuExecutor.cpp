@@ -89,7 +89,13 @@ CpuExecutor::CpuExecutor(const compiler::KernelProgram& program, const compiler:
 }
 
 const MemoryPlan& CpuExecutor::plan(int64_t T) {
-  if (plan_.tokens != T || plan_.offsets.empty()) plan_ = planMemory(program_, T);
+  if (plan_.tokens != T || plan_.offsets.empty()) {
+    plan_ = planMemory(program_, T);
+    if (debug_ >= 1)
+      std::fprintf(stderr, "[hrmc] %s at T = %lld: arena %.1f MiB planned (live-set peak %.1f MiB)\n",
+                   program_.function.c_str(), static_cast<long long>(T), plan_.arenaBytes / 1048576.0,
+                   plan_.liveBytesPeak / 1048576.0);
+  }
   return plan_;
 }
 

@@ -109,10 +109,14 @@ PackedBatch randomPackedBatch(std::mt19937& rng, int T, int vocab) {
 }
 
 // Each library/fused pattern of the stdlib blocks on its own: forward and gradients against the reference.
-class CpuPattern : public ::testing::TestWithParam<const char*> {};
+struct Pattern {
+  const char* name;
+  const char* body;  // members and forward of a model between an embedding and an output head
+};
+class CpuPattern : public ::testing::TestWithParam<Pattern> {};
 
 TEST_P(CpuPattern, MatchesTheReferenceExecutor) {
-  std::string text = std::string("import \"nn.hrm\";\nmodel P {\n  tok: ScaledEmbedding(64, 32);\n") + GetParam() +
+  std::string text = std::string("import \"nn.hrm\";\nmodel P {\n  tok: ScaledEmbedding(64, 32);\n") + GetParam().body +
                      "  head: Linear(32, 64);\n  objective all_tokens;\n}\n";
   dsl::FrontendOptions o;
   o.stdlibDirs = {HRMC_STDLIB_DIR};
@@ -146,15 +150,26 @@ TEST_P(CpuPattern, MatchesTheReferenceExecutor) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Blocks, CpuPattern, ::testing::Values(
-  "  fn forward(tokens: [T] i32) -> [T, 64] { return head(rms_norm(tok(tokens), eps = 1e-6)); }\n",
-  "  mlp: SwiGLU(32, 48);\n  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(x + mlp(x)); }\n",
-  "  attn: GatedAttention(32, 4);\n  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(x + attn(x)); }\n",
-  "  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(sigmoid(x) * x); }\n",
-  "  blk: TransformerBlock(32, 4, 48);\n  fn forward(tokens: [T] i32) -> [T, 64] { return head(blk(tok(tokens))); }\n",
-  "  blk: TransformerBlock(32, 4, 48, post);\n  fn forward(tokens: [T] i32) -> [T, 64] { return head(blk(tok(tokens))); }\n",
-  "  tr: Transformer(32, 4, 48, 2);\n  fn forward(tokens: [T] i32) -> [T, 64] { return head(tr(tok(tokens))); }\n",
-  "  tr: Transformer(32, 4, 48, 1);\n  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(tr(tr(x) + x)); }\n"));
+INSTANTIATE_TEST_SUITE_P(
+    Blocks, CpuPattern,
+    ::testing::Values(
+        Pattern{"RmsNormLinear",
+                "  fn forward(tokens: [T] i32) -> [T, 64] { return head(rms_norm(tok(tokens), eps = 1e-6)); }\n"},
+        Pattern{"SwiGLU",
+                "  mlp: SwiGLU(32, 48);\n  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(x + mlp(x)); }\n"},
+        Pattern{"GatedAttention",
+                "  attn: GatedAttention(32, 4);\n  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(x + attn(x)); }\n"},
+        Pattern{"SigmoidGate",
+                "  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(sigmoid(x) * x); }\n"},
+        Pattern{"PreNormBlock",
+                "  blk: TransformerBlock(32, 4, 48);\n  fn forward(tokens: [T] i32) -> [T, 64] { return head(blk(tok(tokens))); }\n"},
+        Pattern{"PostNormBlock",
+                "  blk: TransformerBlock(32, 4, 48, post);\n  fn forward(tokens: [T] i32) -> [T, 64] { return head(blk(tok(tokens))); }\n"},
+        Pattern{"MagicNormStack",
+                "  tr: Transformer(32, 4, 48, 2);\n  fn forward(tokens: [T] i32) -> [T, 64] { return head(tr(tok(tokens))); }\n"},
+        Pattern{"StackReused",
+                "  tr: Transformer(32, 4, 48, 1);\n  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(tr(tr(x) + x)); }\n"}),
+    [](const ::testing::TestParamInfo<Pattern>& p) { return std::string(p.param.name); });
 
 using Tiny = hrmc::testing::TinyGolden;
 
