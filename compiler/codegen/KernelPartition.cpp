@@ -1,5 +1,6 @@
 #include "compiler/codegen/KernelPartition.h"
 
+#include <map>
 #include <optional>
 #include <set>
 
@@ -212,7 +213,7 @@ class Partitioner {
       for (Value r : op->getResults())
         if (llvm::any_of(r.getUsers(), [&](Operation* u) { return !members.count(u); })) outputs.push_back(r);
 
-    const std::string name = "fused_" + std::to_string(kernelCount_++);
+    const std::string name = "fused_" + std::to_string(kernelCount_);
     llvm::SmallVector<mlir::Type> argTypes;
     for (Value v : inputs) argTypes.push_back(memrefOf(v));
     for (Value v : outputs) argTypes.push_back(memrefOf(v));
@@ -234,10 +235,26 @@ class Partitioner {
                                                                 entry->getArgument(inputs.size() + j),
                                                                 /*restrict=*/true, /*writable=*/true);
     b.create<mlir::func::ReturnOp>(loc);
+    // The same computation recurs in every layer and step with other weights: compile it once.
+    std::string text;
+    {
+      kernel.setSymName("kernel");
+      llvm::raw_string_ostream os(text);
+      kernel->print(os, mlir::OpPrintingFlags().useLocalScope());
+    }
+    std::string kernelName = name;
+    auto [existing, isNew] = kernelByText_.try_emplace(text, name);
+    if (isNew) {
+      kernel.setSymName(name);
+      ++kernelCount_;
+    } else {
+      kernel.erase();
+      kernelName = existing->second;
+    }
 
     Launch l;
     l.kind = LaunchKind::Fused;
-    l.kernel = name;
+    l.kernel = kernelName;
     for (Value v : inputs) l.inputs.push_back(ids_.lookup(v));
     for (Value v : outputs) l.outputs.push_back(newValue(v));
     l.rowParallel = groupRowLocal_;
@@ -255,6 +272,7 @@ class Partitioner {
   std::vector<Operation*> group_;
   bool groupRowLocal_ = false;
   int kernelCount_ = 0;
+  std::map<std::string, std::string> kernelByText_;  // kernel body (named "kernel") → its function
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <memory>
 
 #include "runtime/cpu/CpuExecutor.h"
@@ -21,6 +22,7 @@ class CpuBackend : public Backend {
                                      const WeightMap& weights) override {
     return executor(function).run(batch, weights);
   }
+  void prepare(const std::string& function) override { executor(function); }
   // The executor of one function, compiling it on first use; throws ExecError when compilation fails.
   CpuExecutor& executor(const std::string& function) {
     auto& slot = executors_[function];
@@ -31,10 +33,11 @@ class CpuBackend : public Backend {
       if (!compiled) throw ExecError("cannot compile '" + function + "' for the CPU: " + error);
       slot = std::make_unique<CpuExecutor>(compiled->program, *compiled->code);
       if (const char* debug = std::getenv("HRMC_DEBUG"); debug && std::atoi(debug) >= 1) {
-        int fused = 0;
-        for (const auto& l : compiled->program.launches) fused += l.kind == compiler::LaunchKind::Fused;
-        std::fprintf(stderr, "[hrmc] compiled %s: %zu launches (%d fused kernels) in %.2f s\n", function.c_str(),
-                     compiled->program.launches.size(), fused,
+        std::set<std::string> kernels;
+        for (const auto& l : compiled->program.launches)
+          if (l.kind == compiler::LaunchKind::Fused) kernels.insert(l.kernel);
+        std::fprintf(stderr, "[hrmc] compiled %s: %zu launches, %zu distinct fused kernels, in %.2f s\n",
+                     function.c_str(), compiled->program.launches.size(), kernels.size(),
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       }
     }

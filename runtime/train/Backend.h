@@ -17,6 +17,8 @@ class Backend {
   // forward → {logits}; loss → {loss, accuracy, exact}; train_step_kK → those + gradients.
   virtual std::vector<HostTensor<float>> run(const std::string& function, const PackedBatch& batch,
                                              const WeightMap& weights) = 0;
+  // Gets a function ready to run (the CPU backend compiles it); run() does this on first use.
+  virtual void prepare(const std::string& function) { (void)function; }
 };
 
 class ReferenceBackend : public Backend {

@@ -234,3 +234,63 @@ TEST(CpuBackend, MemoryPlanNeverOverlapsLiveBuffers) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every model in models/ at its tiny preset: forward, loss and each train step the model's credit
+// window allows, on a packed batch with padding, against the reference executor.
+class CpuModel : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CpuModel, MatchesTheReferenceExecutor) {
+  dsl::FrontendOptions o;
+  o.preset = "tiny";
+  o.stdlibDirs = {HRMC_STDLIB_DIR};
+  auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + GetParam() + ".hrm", o);
+  ASSERT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString();
+  std::string error;
+  auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
+  ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  WeightMap weights;
+  for (const auto& w : module->weights()) {
+    HostTensor<float> t(w.shape);
+    for (float& x : t.data) x = normal(rng);
+    weights[w.name] = std::move(t);
+  }
+  PackedBatch batch = randomPackedBatch(rng, 300, 512);
+  for (int t = 0; t + 1 < 300; ++t) {
+    const int32_t s = batch.seq.sampleOf[t];
+    if (s >= 0 && t - batch.seq.starts[s] >= batch.seq.prefixLens[s] - 1 && batch.seq.sampleOf[t + 1] == s)
+      batch.labels[t] = batch.inputs[t + 1];
+  }
+  std::vector<std::string> functions = {"forward", "loss"};
+  const auto credit = module->credit();
+  // Without a declared window the trainer differentiates through every recurrent step (none: K = 0).
+  const int minK = credit.maxSteps > 0 ? credit.minSteps : credit.recurrentSteps;
+  const int maxK = credit.maxSteps > 0 ? credit.maxSteps : credit.recurrentSteps;
+  for (int K = minK; K <= maxK; ++K) {
+    const std::string fn = module->trainStep(K, error);
+    ASSERT_FALSE(fn.empty()) << error;
+    functions.push_back(fn);
+  }
+  cpu::CpuBackend backend(*module);
+  for (const std::string& fn : functions) {
+    const auto want = ReferenceExecutor<float>(*module).run(fn, batch, weights).results;
+    const auto got = backend.run(fn, batch, weights);
+    ASSERT_EQ(got.size(), want.size()) << fn;
+    for (size_t i = 0; i < got.size(); ++i) {
+      double maxRef = 1e-12, maxAbs = 0;
+      for (size_t j = 0; j < want[i].data.size(); ++j) {
+        maxRef = std::max(maxRef, std::fabs(double(want[i].data[j])));
+        maxAbs = std::max(maxAbs, std::fabs(double(got[i].data[j]) - want[i].data[j]));
+      }
+      EXPECT_LE(maxAbs / maxRef, 1e-4) << GetParam() << " " << fn << " result " << i;
+    }
+  }
+  std::cout << GetParam() << ": " << functions.size() << " functions checked\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, CpuModel, ::testing::Values("hrm_text", "transformer", "ut", "rins", "trm"));
+
+}  // namespace
