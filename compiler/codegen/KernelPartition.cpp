@@ -1,5 +1,6 @@
 #include "compiler/codegen/KernelPartition.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -136,7 +137,7 @@ class Partitioner {
       if (mlir::isa<mlir::RankedTensorType>(fn_.getArgument(i).getType())) newValue(fn_.getArgument(i), i);
     }
     for (Operation& op : fn_.front().without_terminator()) {
-      if (mlir::isa<hrm::ConstantOp>(op)) continue;  // cloned into each kernel that reads it
+      if (isRecomputed(&op)) continue;  // cloned into each kernel that reads it
       if (auto e = mlir::dyn_cast<hrm::EmbeddingOp>(op))
         if (auto arg = mlir::dyn_cast<mlir::BlockArgument>(e.getTokens()))
           program_.tokenChecks.emplace_back(ids_.lookup(arg),
@@ -173,13 +174,13 @@ class Partitioner {
     auto it = ids_.find(v);
     if (it != ids_.end()) return it->second;
     Operation* def = v.getDefiningOp();
-    if (!def || !mlir::isa<hrm::ConstantOp>(def)) {
+    if (!def || !isRecomputed(def)) {
       // The ops run in program order, so every operand has a value by now.
       llvm::report_fatal_error("kernel partition: operand without a program value");
     }
     flushGroup();
     group_.push_back(def);
-    groupRowLocal_ = false;
+    groupRowLocal_ = isRowLocal(def);
     flushGroup();
     return ids_.lookup(v);
   }
@@ -197,43 +198,54 @@ class Partitioner {
     return mlir::MemRefType::get(t.getShape(), t.getElementType());
   }
 
+  // Constants, and slices and reshapes of per-token values (views), are recomputed inside each
+  // kernel that reads them instead of being written out: a kernel reading q, k, v and gate reads the
+  // one projection they are views of.
+  static bool isRecomputed(Operation* op) {
+    return mlir::isa<hrm::ConstantOp>(op) || (mlir::isa<hrm::SliceOp, hrm::ReshapeOp>(op) && isRowLocal(op));
+  }
+
   // Outlines the pending group into `fused_N(inputs..., outputs...)` and adds its launch.
   void flushGroup() {
     if (group_.empty()) return;
     llvm::SmallPtrSet<Operation*, 32> members(group_.begin(), group_.end());
+    const std::string name = "fused_" + std::to_string(kernelCount_);
+    mlir::Location loc = group_.front()->getLoc();
+    auto kernel = builder_.create<mlir::func::FuncOp>(loc, name, builder_.getFunctionType({}, {}));
+    mlir::Block* entry = kernel.addEntryBlock();
+    mlir::OpBuilder b = mlir::OpBuilder::atBlockEnd(entry);
+    mlir::OpBuilder inputBuilder = mlir::OpBuilder::atBlockBegin(entry);
+    mlir::IRMapping map;
     std::vector<Value> inputs, outputs;
-    llvm::DenseSet<Value> seen;
-    for (Operation* op : group_)
-      for (Value v : op->getOperands()) {
-        Operation* def = v.getDefiningOp();
-        if (def && (members.count(def) || mlir::isa<hrm::ConstantOp>(def))) continue;
-        if (seen.insert(v).second) inputs.push_back(v);
+    // The kernel's value for v: cloned when it is recomputed here, else read from a new input.
+    std::function<Value(Value)> local = [&](Value v) -> Value {
+      if (Value m = map.lookupOrNull(v)) return m;
+      Operation* def = v.getDefiningOp();
+      if (def && isRecomputed(def) && !ids_.count(v)) {
+        for (Value operand : def->getOperands()) local(operand);
+        b.clone(*def, map);
+        return map.lookup(v);
       }
+      if (!ids_.count(v)) llvm::report_fatal_error("kernel partition: a kernel input without a program value");
+      inputs.push_back(v);
+      mlir::BlockArgument arg = entry->addArgument(memrefOf(v), loc);
+      Value t = inputBuilder.create<mlir::bufferization::ToTensorOp>(loc, arg, /*restrict=*/true).getResult();
+      map.map(v, t);
+      return t;
+    };
+    for (Operation* op : group_) {
+      for (Value v : op->getOperands()) local(v);
+      b.clone(*op, map);
+    }
     for (Operation* op : group_)
       for (Value r : op->getResults())
         if (llvm::any_of(r.getUsers(), [&](Operation* u) { return !members.count(u); })) outputs.push_back(r);
-
-    const std::string name = "fused_" + std::to_string(kernelCount_);
-    llvm::SmallVector<mlir::Type> argTypes;
-    for (Value v : inputs) argTypes.push_back(memrefOf(v));
-    for (Value v : outputs) argTypes.push_back(memrefOf(v));
-    mlir::Location loc = group_.front()->getLoc();
-    auto kernel = builder_.create<mlir::func::FuncOp>(loc, name, builder_.getFunctionType(argTypes, {}));
-    mlir::Block* entry = kernel.addEntryBlock();
-    mlir::OpBuilder b = mlir::OpBuilder::atBlockEnd(entry);
-    mlir::IRMapping map;
-    for (size_t i = 0; i < inputs.size(); ++i)
-      map.map(inputs[i], b.create<mlir::bufferization::ToTensorOp>(loc, entry->getArgument(i), /*restrict=*/true).getResult());
-    for (Operation* op : group_) {
-      for (Value v : op->getOperands())
-        if (Operation* def = v.getDefiningOp(); def && mlir::isa<hrm::ConstantOp>(def) && !map.contains(v))
-          map.map(v, b.clone(*def)->getResult(0));
-      b.clone(*op, map);
-    }
-    for (size_t j = 0; j < outputs.size(); ++j)
-      b.create<mlir::bufferization::MaterializeInDestinationOp>(loc, mlir::TypeRange{}, map.lookup(outputs[j]),
-                                                                entry->getArgument(inputs.size() + j),
+    for (Value v : outputs) {
+      mlir::BlockArgument arg = entry->addArgument(memrefOf(v), loc);
+      b.create<mlir::bufferization::MaterializeInDestinationOp>(loc, mlir::TypeRange{}, map.lookup(v), arg,
                                                                 /*restrict=*/true, /*writable=*/true);
+    }
+    kernel.setFunctionType(builder_.getFunctionType(entry->getArgumentTypes(), {}));
     b.create<mlir::func::ReturnOp>(loc);
     // The same computation recurs in every layer and step with other weights: compile it once.
     std::string text;
