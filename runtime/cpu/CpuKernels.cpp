@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
+#include <bit>
 #include <limits>
 
 #include <cblas.h>
@@ -20,8 +20,10 @@ using compiler::MaskKind;
 // loops around it vectorise.
 inline float fastExp(float x) {
 
-  x = std::max(x, -87.0f);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  x = x < -87.0f ? -87.0f : x;
+  // n = round(x / ln 2); x + 128 ln 2 > 0 makes truncation a floor (cvttps vectorises, floor does not).
+  const int32_t ni = static_cast<int32_t>(x * 1.44269504088896341f + 128.5f) - 128;
+  const float n = static_cast<float>(ni);
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -30,10 +32,7 @@ inline float fastExp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  return p * std::bit_cast<float>((ni + 127) << 23);
 }
 
 // Sample s occupies slots [begin, begin + length); query t sees keys [begin, keyEnd(t)).
@@ -67,31 +66,51 @@ void zeroPadding(const PackedSeq& seq, int64_t rowElems, std::initializer_list<f
 // sample length, and no T×T (or n×n) matrix exists.
 constexpr int64_t kKeyBlock = 256;
 
+constexpr int64_t kScoreBlock = 64;
+inline int64_t padded(int64_t n) { return (n + kScoreBlock - 1) / kScoreBlock * kScoreBlock; }
+
 struct HeadView {
   const float* base;  // row `begin` of head h
   int64_t stride;     // between rows: heads · hd
   const float* row(int64_t j) const { return base + j * stride; }
 };
 
-// kt[d][j] = k_j[d]; vp[j][d] = v_j[d]
+// kt[d][j] = k_j[d] (rows of padded(n), zero beyond n); vp[j][d] = v_j[d]
 void packHead(HeadView k, HeadView v, int64_t n, int64_t hd, float* kt, float* vp) {
+  const int64_t ldk = padded(n);
+  std::fill_n(kt, hd * ldk, 0.0f);
   for (int64_t j = 0; j < n; ++j) {
     const float* kr = k.row(j);
-    for (int64_t d = 0; d < hd; ++d) kt[d * n + j] = kr[d];
+    for (int64_t d = 0; d < hd; ++d) kt[d * ldk + j] = kr[d];
     std::copy_n(v.row(j), hd, vp + j * hd);
   }
 }
 
-// s[j] = scale · q · k_j for j in [j0, j1), from the packed kᵀ.
-inline void scores(const float* q, const float* kt, int64_t n, int64_t hd, float scale, int64_t j0, int64_t j1,
+// s[j] = scale · q · k_j for j in [j0, j1), from the packed kᵀ (rows padded to a multiple of
+// kScoreBlock): a block of scores stays in registers while the head dimension is summed.
+
+inline void scores(const float* q, const float* kt, int64_t ldk, int64_t hd, float scale, int64_t j0, int64_t j1,
                    float* s) {
-  std::fill(s + j0, s + j1, 0.0f);
-  for (int64_t d = 0; d < hd; ++d) {
-    const float qd = q[d] * scale;
-    const float* kd = kt + d * n;
+  for (int64_t jb = j0; jb < j1; jb += kScoreBlock) {
+    float acc[kScoreBlock] = {};
+    for (int64_t d = 0; d < hd; ++d) {
+      const float qd = q[d] * scale;
+      const float* kd = kt + d * ldk + jb;
 #pragma omp simd
-    for (int64_t j = j0; j < j1; ++j) s[j] += qd * kd[j];
+      for (int64_t j = 0; j < kScoreBlock; ++j) acc[j] += qd * kd[j];
+    }
+    std::copy_n(acc, std::min(kScoreBlock, j1 - jb), s + jb);
   }
+}
+
+// s[j] = exp(s[j] - m) over [j0, j1); returns their sum.
+inline float expAndSum(float* s, int64_t j0, int64_t j1, float m) {
+#pragma omp simd
+  for (int64_t j = j0; j < j1; ++j) s[j] = fastExp(s[j] - m);
+  float l = 0;
+#pragma omp simd reduction(+ : l)
+  for (int64_t j = j0; j < j1; ++j) l += s[j];
+  return l;
 }
 
 // acc[d] += Σ_j w[j] rows[j][d] over j in [j0, j1); HD > 0 fixes the head size at compile time so
@@ -124,8 +143,9 @@ void attendHead(const float* q, HeadView k, HeadView v, float* o, const SampleSp
                 std::vector<float>& scratch) {
   const int64_t n = span.length;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  scratch.resize(2 * n * hd + n + hd);
-  float *kt = scratch.data(), *vp = kt + n * hd, *s = vp + n * hd, *acc = s + n;
+  const int64_t ldk = padded(n);
+  scratch.resize(ldk * hd + n * hd + ldk + hd);
+  float *kt = scratch.data(), *vp = kt + ldk * hd, *s = vp + n * hd, *acc = s + ldk;
   packHead(k, v, n, hd, kt, vp);
   const int64_t stride = k.stride;
   for (int64_t i = 0; i < n; ++i) {
@@ -135,7 +155,7 @@ void attendHead(const float* q, HeadView k, HeadView v, float* o, const SampleSp
     std::fill_n(acc, hd, 0.0f);
     for (int64_t j0 = 0; j0 < end; j0 += kKeyBlock) {
       const int64_t j1 = std::min(end, j0 + kKeyBlock);
-      scores(qi, kt, n, hd, scale, j0, j1, s);
+      scores(qi, kt, ldk, hd, scale, j0, j1, s);
       float blockMax = m;
       for (int64_t j = j0; j < j1; ++j) blockMax = std::max(blockMax, s[j]);
       if (blockMax > m) {  // rescale what was accumulated under the old maximum
@@ -144,8 +164,7 @@ void attendHead(const float* q, HeadView k, HeadView v, float* o, const SampleSp
         for (int64_t d = 0; d < hd; ++d) acc[d] *= c;
         m = blockMax;
       }
-#pragma omp simd reduction(+ : l)
-      for (int64_t j = j0; j < j1; ++j) l += (s[j] = fastExp(s[j] - m));
+      l += expAndSum(s, j0, j1, m);
       weightedRows<HD>(s, vp, j0, j1, hd, acc);
     }
     float* oi = o + i * stride;
@@ -161,25 +180,24 @@ void attendHeadGrad(const float* q, HeadView k, HeadView v, const float* dout, f
   const int64_t n = span.length;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   // kᵀ and vᵀ (scores and dp vectorise over keys), k rows (dq), and dk, dv accumulated packed.
-  scratch.assign(5 * n * hd + 2 * n, 0.0f);
-  float *kt = scratch.data(), *vt = kt + n * hd, *kp = vt + n * hd, *dkp = kp + n * hd, *dvp = dkp + n * hd;
-  float *p = dvp + n * hd, *dp = p + n;
+  const int64_t ldk = padded(n);
+  scratch.assign(2 * ldk * hd + 3 * n * hd + 2 * ldk, 0.0f);
+  float *kt = scratch.data(), *vt = kt + ldk * hd, *kp = vt + ldk * hd, *dkp = kp + n * hd, *dvp = dkp + n * hd;
+  float *p = dvp + n * hd, *dp = p + ldk;
   packHead(k, v, n, hd, kt, kp);  // kp holds v for a moment: transpose it into vt
   for (int64_t j = 0; j < n; ++j)
-    for (int64_t d = 0; d < hd; ++d) vt[d * n + j] = kp[j * hd + d];
+    for (int64_t d = 0; d < hd; ++d) vt[d * ldk + j] = kp[j * hd + d];
   for (int64_t j = 0; j < n; ++j) std::copy_n(k.row(j), hd, kp + j * hd);
   const int64_t stride = k.stride;
   for (int64_t i = 0; i < n; ++i) {
     const float* qi = q + i * stride;
     const float* gi = dout + i * stride;
     const int64_t end = span.keyEnd(span.begin + i, mask) - span.begin;
-    scores(qi, kt, n, hd, scale, 0, end, p);
-    float m = -std::numeric_limits<float>::infinity(), l = 0;
+    scores(qi, kt, ldk, hd, scale, 0, end, p);
+    float m = -std::numeric_limits<float>::infinity();
     for (int64_t j = 0; j < end; ++j) m = std::max(m, p[j]);
-#pragma omp simd reduction(+ : l)
-    for (int64_t j = 0; j < end; ++j) l += (p[j] = fastExp(p[j] - m));
-    const float inv = 1.0f / l;
-    scores(gi, vt, n, hd, 1.0f, 0, end, dp);  // dp_j = dout_i · v_j
+    const float inv = 1.0f / expAndSum(p, 0, end, m);
+    scores(gi, vt, ldk, hd, 1.0f, 0, end, dp);  // dp_j = dout_i · v_j
     float pdp = 0;
 #pragma omp simd reduction(+ : pdp)
     for (int64_t j = 0; j < end; ++j) {
