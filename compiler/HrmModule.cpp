@@ -1,5 +1,9 @@
 #include "compiler/HrmModule.h"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
 #include <map>
 #include <ostream>
 #include <set>
@@ -9,6 +13,7 @@
 #include "compiler/autodiff/TrainStep.h"
 #include "compiler/codegen/CpuJit.h"
 #include "compiler/codegen/HrmToLinalg.h"
+#include "compiler/codegen/KernelCache.h"
 #include "compiler/codegen/KernelPartition.h"
 #include "compiler/lowering/GraphToHrm.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -174,19 +179,46 @@ bool HrmModule::lowerElementwiseToLinalg(std::string& error) {
 const HrmModule::CpuProgram* HrmModule::compileForCpu(const std::string& function, std::string& error) {
   auto& slot = impl_->cpu[function];
   if (slot) return slot.get();
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
   Partition partition;
-  if (!partitionIntoKernels(*impl_->module, function, partition, error) ||
-      !lowerKernelsToLLVM(*partition.kernels, error))
-    return nullptr;
+  if (!partitionIntoKernels(*impl_->module, function, partition, error)) return nullptr;
+  const auto t1 = Clock::now();
   auto compiled = std::make_unique<CpuProgram>();
-  compiled->code = jitKernels(*partition.kernels, error);
-  if (!compiled->code) return nullptr;
-  compiled->program = std::move(partition.program);
-  for (const Launch& l : compiled->program.launches)
-    if (l.kind == LaunchKind::Fused && !compiled->code->kernel(l.kernel)) {
-      error = "the JIT-compiled module has no kernel '" + l.kernel + "'";
+  const std::string cacheDir = kernelCacheDir();
+  std::error_code noDir;
+  if (!cacheDir.empty()) std::filesystem::create_directories(cacheDir, noDir);
+  const std::string cachePath = cacheDir.empty() || noDir ? "" : kernelCachePath(cacheDir, *partition.kernels);
+  auto resolves = [&](const JitModule& code) {  // also generates each kernel's machine code
+    for (const Launch& l : partition.program.launches)
+      if (l.kind == LaunchKind::Fused && !code.kernel(l.kernel)) return false;
+    return true;
+  };
+  std::string why;
+  if (!cachePath.empty()) compiled->code = loadCachedKernels(cachePath, why);
+  if (compiled->code && !resolves(*compiled->code)) {  // never trust a partial entry
+    compiled->code.reset();
+    why = "some kernels are missing";
+  }
+  if (!compiled->code && !cachePath.empty()) compiled->cacheMiss = why;
+  compiled->fromCache = static_cast<bool>(compiled->code);
+  auto t2 = Clock::now();
+  if (!compiled->code) {
+    if (!lowerKernelsToLLVM(*partition.kernels, error)) return nullptr;
+    t2 = Clock::now();
+    const std::string object = cachePath.empty() ? "" : cachePath + ".new" + std::to_string(::getpid());
+    compiled->code = jitKernels(*partition.kernels, error, object);
+    if (!compiled->code) return nullptr;
+    if (!resolves(*compiled->code)) {
+      error = "the JIT-compiled module lacks some of its kernels";
       return nullptr;
     }
+    if (!object.empty()) storeCachedKernels(object, cachePath);
+  }
+  compiled->program = std::move(partition.program);
+  const auto t3 = Clock::now();
+  auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  compiled->timings = {seconds(t1 - t0), seconds(t2 - t1), seconds(t3 - t2)};
   slot = std::move(compiled);
   return slot.get();
 }

@@ -76,6 +76,11 @@ class HrmModule {
   struct CpuProgram {
     KernelProgram program;
     std::unique_ptr<JitModule> code;
+    bool fromCache = false;  // the kernels' object code came from the on-disk cache
+    std::string cacheMiss;   // otherwise, why not ("no entry", "checksum mismatch", ...)
+    struct {
+      double partition = 0, lowering = 0, llvm = 0;  // seconds spent in each compile stage
+    } timings;
   };
   const CpuProgram* compileForCpu(const std::string& function, std::string& error);
   // The CPU backend's stages for inspection: "fused" (each kernel as hrm ops with its source lines,

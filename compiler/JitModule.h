@@ -1,11 +1,9 @@
 #pragma once
 // JIT-compiled kernels (the fused kernels of a KernelProgram), behind an MLIR-free interface.
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
-
-namespace mlir {
-class ExecutionEngine;
-}
 
 namespace hrmc::compiler {
 
@@ -15,14 +13,22 @@ class JitModule {
   // pointer to a memref descriptor {allocated, aligned, offset, sizes[rank], strides[rank]}; the
   // kernel's inputs come first, then its outputs (destination-passing style, no result).
   using Kernel = void (*)(void** args);
+  // Finds a symbol's address in the JIT (null when absent); `owner` keeps the JIT alive.
+  using Lookup = std::function<void*(const std::string& symbol)>;
 
-  explicit JitModule(std::unique_ptr<mlir::ExecutionEngine> engine);
-  ~JitModule();
-  // The kernel named `name` (fused_0, ...), or null when there is none.
-  Kernel kernel(const std::string& name) const;
+  JitModule(std::shared_ptr<void> owner, Lookup lookup) : owner_(std::move(owner)), lookup_(std::move(lookup)) {}
+  // The kernel named `name` (fused_0, ...), or null when there is none. The first lookup of a name
+  // may generate its machine code (ORC compiles lazily); later ones are a map lookup.
+  Kernel kernel(const std::string& name) const {
+    auto [it, isNew] = kernels_.try_emplace(name, nullptr);
+    if (isNew) it->second = reinterpret_cast<Kernel>(lookup_("_mlir__mlir_ciface_" + name));
+    return it->second;
+  }
 
  private:
-  std::unique_ptr<mlir::ExecutionEngine> engine_;
+  std::shared_ptr<void> owner_;
+  Lookup lookup_;
+  mutable std::map<std::string, Kernel> kernels_;
 };
 
 }  // namespace hrmc::compiler

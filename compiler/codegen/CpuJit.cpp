@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -28,18 +29,6 @@
 #include "mlir/Transforms/Passes.h"
 
 namespace hrmc::compiler {
-
-JitModule::JitModule(std::unique_ptr<mlir::ExecutionEngine> engine) : engine_(std::move(engine)) {}
-JitModule::~JitModule() = default;
-
-JitModule::Kernel JitModule::kernel(const std::string& name) const {
-  auto f = engine_->lookupPacked("_mlir_ciface_" + name);
-  if (!f) {
-    llvm::consumeError(f.takeError());
-    return nullptr;
-  }
-  return *f;
-}
 
 namespace {
 
@@ -151,21 +140,41 @@ bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string*
   return true;
 }
 
-std::unique_ptr<JitModule> jitKernels(mlir::ModuleOp kernels, std::string& error) {
+std::unique_ptr<JitModule> jitKernels(mlir::ModuleOp kernels, std::string& error, const std::string& objectFile) {
   std::unique_ptr<llvm::TargetMachine> tm = hostMachine(error);
   if (!tm) return nullptr;
   mlir::ExecutionEngineOptions options;
+  options.enableObjectDump = !objectFile.empty();
   options.transformer = mlir::makeOptimizingTransformer(3, 0, tm.get());
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // memref.copy of strided views calls memrefCopy from MLIR's C runner utilities.
   const llvm::StringRef runtimeLibs[] = {HRMC_MLIR_C_RUNNER_UTILS};
   options.sharedLibPaths = runtimeLibs;
-  auto engine = mlir::ExecutionEngine::create(kernels, options);
-  if (!engine) {
-    error = "JIT compilation failed: " + llvm::toString(engine.takeError());
+  auto created = mlir::ExecutionEngine::create(kernels, options);
+  if (!created) {
+    error = "JIT compilation failed: " + llvm::toString(created.takeError());
     return nullptr;
   }
-  return std::make_unique<JitModule>(std::move(*engine));
+  std::shared_ptr<mlir::ExecutionEngine> engine = std::move(*created);
+  mlir::ExecutionEngine* e = engine.get();
+  auto jit = std::make_unique<JitModule>(engine, [e](const std::string& symbol) -> void* {
+    auto address = e->lookup(symbol);
+    if (!address) {
+      llvm::consumeError(address.takeError());
+      return nullptr;
+    }
+    return *address;
+  });
+  if (!objectFile.empty()) {
+    // ORC compiles the module on its first lookup; then its object code can be written out.
+    bool any = false;
+    kernels.walk([&](mlir::LLVM::LLVMFuncOp f) {
+      if (!any && f.getName().starts_with("_mlir_ciface_") && !f.isExternal())
+        any = jit->kernel(f.getName().drop_front(13).str());
+    });
+    if (any) e->dumpToObjectFile(objectFile);
+  }
+  return jit;
 }
 
 bool translateKernels(mlir::ModuleOp kernels, bool assembly, std::string& out, std::string& error) {

@@ -15,8 +15,9 @@ namespace hrmc::compiler {
 // tensors) is printed there.
 bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string* fusedLinalg = nullptr);
 
-// JIT-compiles kernels already lowered to the LLVM dialect.
-std::unique_ptr<JitModule> jitKernels(mlir::ModuleOp kernels, std::string& error);
+// JIT-compiles kernels already lowered to the LLVM dialect; with `objectFile`, also writes their
+// object code there (for the kernel cache).
+std::unique_ptr<JitModule> jitKernels(mlir::ModuleOp kernels, std::string& error, const std::string& objectFile = "");
 
 // The optimised LLVM IR or the host assembly of kernels lowered to the LLVM dialect.
 bool translateKernels(mlir::ModuleOp kernels, bool assembly, std::string& out, std::string& error);

@@ -36,9 +36,14 @@ class CpuBackend : public Backend {
         std::set<std::string> kernels;
         for (const auto& l : compiled->program.launches)
           if (l.kind == compiler::LaunchKind::Fused) kernels.insert(l.kernel);
-        std::fprintf(stderr, "[hrmc] compiled %s: %zu launches, %zu distinct fused kernels, in %.2f s\n",
+        std::fprintf(stderr,
+                     "[hrmc] compiled %s: %zu launches, %zu distinct fused kernels, in %.2f s (partition %.2f, "
+                     "MLIR lowering %.2f, LLVM %.2f)%s\n",
                      function.c_str(), compiled->program.launches.size(), kernels.size(),
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                     compiled->timings.partition, compiled->timings.lowering, compiled->timings.llvm,
+                     compiled->fromCache ? ", object code from the kernel cache"
+                     : compiled->cacheMiss.empty() ? "" : (", kernel cache: " + compiled->cacheMiss).c_str());
       }
     }
     return *slot;

@@ -2,7 +2,12 @@
 // using every fused op, and HRM-Text tiny forward, loss and train steps at K = 2..5.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <random>
 
@@ -292,5 +297,65 @@ TEST_P(CpuModel, MatchesTheReferenceExecutor) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, CpuModel, ::testing::Values("hrm_text", "transformer", "ut", "rins", "trm"));
+
+}  // namespace
+
+namespace {
+
+// The on-disk kernel cache: a second compile of the same function loads the object code; a corrupt
+// or truncated entry is recompiled, and the results stay right either way.
+TEST(KernelCache, ReusesEntriesAndRecompilesCorruptOnes) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("hrmc-cache-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  ::setenv("HRMC_CACHE_DIR", dir.c_str(), 1);
+  auto compileTiny = [](std::unique_ptr<hrmc::testing::TinyGolden>& t) {
+    t = std::make_unique<hrmc::testing::TinyGolden>();
+    std::string error;
+    const auto* compiled = t->module->compileForCpu("forward", error);
+    EXPECT_TRUE(compiled) << error;
+    return compiled;
+  };
+  auto logitsError = [](hrmc::testing::TinyGolden& t) {
+    cpu::CpuBackend backend(*t.module);
+    return worstError(backend.run("forward", t.batch, t.weights).at(0), t.golden.floats("logits"));
+  };
+  std::unique_ptr<hrmc::testing::TinyGolden> a, b, c, d;
+  const auto* first = compileTiny(a);
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->fromCache);
+  EXPECT_EQ(first->cacheMiss, "no entry");
+  std::vector<std::filesystem::path> entries;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) entries.push_back(e.path());
+  ASSERT_EQ(entries.size(), 1u) << "one object file per compiled function";
+
+  const auto* second = compileTiny(b);
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->fromCache);
+  EXPECT_LT(logitsError(*b), 1e-5);
+
+  {  // flip one byte of the object code: the checksum catches it
+    std::fstream f(entries[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(100);
+    char byte = 0;
+    f.read(&byte, 1);
+    f.seekp(100);
+    byte = static_cast<char>(byte ^ 0x5a);
+    f.write(&byte, 1);
+  }
+  const auto* third = compileTiny(c);
+  ASSERT_TRUE(third);
+  EXPECT_FALSE(third->fromCache);
+  EXPECT_NE(third->cacheMiss.find("checksum"), std::string::npos) << third->cacheMiss;
+  EXPECT_LT(logitsError(*c), 1e-5);
+
+  std::filesystem::resize_file(entries[0], 10);  // truncated (the corrupt entry was replaced meanwhile)
+  const auto* fourth = compileTiny(d);
+  ASSERT_TRUE(fourth);
+  EXPECT_FALSE(fourth->fromCache);
+  EXPECT_LT(logitsError(*d), 1e-5);
+
+  ::unsetenv("HRMC_CACHE_DIR");
+  std::filesystem::remove_all(dir);
+}
 
 }  // namespace

@@ -1,0 +1,162 @@
+#include "compiler/codegen/KernelCache.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace hrmc::compiler {
+
+namespace {
+
+constexpr char kMagic[8] = {'H', 'R', 'M', 'C', 'O', 'B', 'J', '1'};
+
+uint64_t fnv1a(const char* data, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 1099511628211ull;
+  return h;
+}
+
+// What identifies this hrmc build: its version and the running executable's size and mtime.
+std::string buildIdentity() {
+  std::string id = HRMC_VERSION;
+  struct stat st {};
+  if (::stat("/proc/self/exe", &st) == 0)
+    id += ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+          std::to_string(st.st_mtim.tv_nsec);
+  return id;
+}
+
+std::string hostIdentity() {
+  std::string id = llvm::sys::getHostCPUName().str();
+  std::vector<std::string> on;
+  for (const auto& f : llvm::sys::getHostCPUFeatures())
+    if (f.getValue()) on.push_back(f.getKey().str());
+  std::sort(on.begin(), on.end());
+  for (const std::string& f : on) id += "," + f;
+  return id;
+}
+
+}  // namespace
+
+std::string kernelCacheDir() {
+  if (const char* dir = std::getenv("HRMC_CACHE_DIR")) return std::string(dir) == "off" ? "" : dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/hrmc";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/hrmc";
+  return "";
+}
+
+std::string kernelCachePath(const std::string& dir, mlir::ModuleOp kernels) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  kernels.print(os, mlir::OpPrintingFlags().useLocalScope());
+  os << "\n" << hostIdentity() << "\n" << buildIdentity();
+  llvm::SHA256 sha;
+  sha.update(text);
+  std::string key;
+  for (uint8_t byte : sha.final()) {
+    char hex[3];
+    std::snprintf(hex, sizeof hex, "%02x", byte);
+    key += hex;
+  }
+  return dir + "/" + key + ".o";
+}
+
+std::unique_ptr<JitModule> loadCachedKernels(const std::string& path, std::string& why) {
+  auto file = llvm::MemoryBuffer::getFile(path);
+  if (!file) {
+    why = "no entry";
+    return nullptr;
+  }
+  llvm::StringRef bytes = (*file)->getBuffer();
+  if (bytes.size() < 16 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
+    why = "not an hrmc kernel cache entry";
+    return nullptr;
+  }
+  uint64_t checksum;
+  std::memcpy(&checksum, bytes.data() + 8, 8);
+  llvm::StringRef object = bytes.drop_front(16);
+  if (fnv1a(object.data(), object.size()) != checksum) {
+    why = "checksum mismatch (a corrupt entry)";
+    return nullptr;
+  }
+  static const bool nativeTarget = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)nativeTarget;
+  auto jit = llvm::orc::LLJITBuilder().create();
+  if (!jit) {
+    why = llvm::toString(jit.takeError());
+    return nullptr;
+  }
+  llvm::orc::JITDylib& lib = (*jit)->getMainJITDylib();
+  const char prefix = (*jit)->getDataLayout().getGlobalPrefix();
+  // The kernels call malloc/free/memset from the process and memrefCopy from MLIR's runner utilities.
+  for (const char* library : {static_cast<const char*>(nullptr), HRMC_MLIR_C_RUNNER_UTILS}) {
+    auto generator = library ? llvm::orc::DynamicLibrarySearchGenerator::Load(library, prefix)
+                             : llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix);
+    if (!generator) {
+      why = llvm::toString(generator.takeError());
+      return nullptr;
+    }
+    lib.addGenerator(std::move(*generator));
+  }
+  if (llvm::Error e = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object, path))) {
+    why = llvm::toString(std::move(e));
+    return nullptr;
+  }
+  std::shared_ptr<llvm::orc::LLJIT> owner = std::move(*jit);
+  llvm::orc::LLJIT* j = owner.get();
+  return std::make_unique<JitModule>(owner, [j](const std::string& symbol) -> void* {
+    auto address = j->lookup(symbol);
+    if (!address) {
+      llvm::consumeError(address.takeError());
+      return nullptr;
+    }
+    return address->toPtr<void*>();
+  });
+}
+
+void storeCachedKernels(const std::string& object, const std::string& path) {
+  std::ifstream in(object, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  const std::string payload = bytes.str();
+  std::error_code ec;
+  std::filesystem::remove(object, ec);
+  if (payload.empty()) return;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    const uint64_t checksum = fnv1a(payload.data(), payload.size());
+    out.write(kMagic, 8);
+    out.write(reinterpret_cast<const char*>(&checksum), 8);
+    out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
+    if (!out) {
+      std::filesystem::remove(tmp, ec);
+      return;  // a cache that cannot be written is only a slower next start
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+}
+
+}  // namespace hrmc::compiler
