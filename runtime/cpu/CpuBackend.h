@@ -23,6 +23,13 @@ class CpuBackend : public Backend {
     return executor(function).run(batch, weights);
   }
   void prepare(const std::string& function) override { executor(function); }
+
+  std::unique_ptr<IncrementalForward> incrementalForward(const WeightMap& weights) override {
+    CpuExecutor& forward = executor("forward");
+    std::string why;
+    if (!forward.supportsKvCache(why)) return nullptr;
+    return std::make_unique<CachedForward>(forward, weights);
+  }
   // The executor of one function, compiling it on first use; throws ExecError when compilation fails.
   CpuExecutor& executor(const std::string& function) {
     auto& slot = executors_[function];
@@ -50,6 +57,22 @@ class CpuBackend : public Backend {
   }
 
  private:
+  class CachedForward : public IncrementalForward {
+   public:
+    CachedForward(CpuExecutor& forward, const WeightMap& weights) : forward_(forward), weights_(weights) {}
+    HostTensor<float> run(const PackedBatch& batch, const std::vector<int>& sequences) override {
+      for (int s : sequences)
+        if (s >= static_cast<int>(cache_.sequences.size())) cache_.sequences.resize(s + 1);
+      cache_.current = sequences;
+      return forward_.run(batch, weights_, &cache_).at(0);
+    }
+
+   private:
+    CpuExecutor& forward_;
+    const WeightMap& weights_;
+    KvCache cache_;
+  };
+
   compiler::HrmModule& module_;
   std::map<std::string, std::unique_ptr<CpuExecutor>> executors_;
 };

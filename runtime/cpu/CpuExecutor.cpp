@@ -34,6 +34,27 @@ int debugLevel() {
   return env ? std::atoi(env) : 0;
 }
 
+// Appends each sample's new keys and values to its sequence's cache for attention launch `index`, then
+// attends the new queries over the cache.
+void attendWithCache(KvCache& cache, int index, const float* q, const float* k, const float* v, float* o,
+                     const PackedSeq& seq, int64_t heads, int64_t hd, compiler::MaskKind mask) {
+  const int64_t width = heads * hd;
+  for (int64_t s = 0; s < seq.samples(); ++s) {
+    KvCache::Sequence& sq = cache.sequences[cache.current[s]];
+    if (static_cast<int>(sq.k.size()) <= index) {
+      sq.k.resize(index + 1);
+      sq.v.resize(index + 1);
+    }
+    const int64_t begin = seq.starts[s], rows = seq.prefixLens[s] + seq.causalLens[s];
+    if (sq.length == 0) sq.prefix = mask == compiler::MaskKind::PrefixLM ? rows : 0;  // the prompt
+    std::vector<float>& kc = sq.k[index];
+    std::vector<float>& vc = sq.v[index];
+    kc.insert(kc.end(), k + begin * width, k + (begin + rows) * width);
+    vc.insert(vc.end(), v + begin * width, v + (begin + rows) * width);
+    attentionCached(q + begin * width, kc.data(), vc.data(), o + begin * width, sq.length, rows, sq.prefix, heads, hd);
+  }
+}
+
 }  // namespace
 
 MemoryPlan planMemory(const compiler::KernelProgram& program, int64_t T) {
@@ -126,7 +147,21 @@ void callFused(compiler::JitModule::Kernel kernel, const std::vector<char*>& dat
 
 }  // namespace
 
-std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const WeightMap& weights) {
+bool CpuExecutor::supportsKvCache(std::string& why) const {
+  for (const Launch& l : program_.launches) {
+    const bool rowWise = l.kind == LaunchKind::Fused ? l.rowParallel
+                         : l.kind == LaunchKind::Attention ? l.mask != compiler::MaskKind::Full
+                                                           : l.kind == LaunchKind::Linear || l.kind == LaunchKind::MatMul ||
+                                                                 l.kind == LaunchKind::Rope;
+    if (!rowWise) {
+      why = "'" + l.name() + "' (" + l.location + ") does not work row by row";
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const WeightMap& weights, KvCache* cache) {
   const PackedSeq& seq = batch.seq;
   const int64_t T = seq.tokens();
   if (static_cast<int64_t>(batch.inputs.size()) != T || static_cast<int64_t>(batch.labels.size()) != T)
@@ -186,6 +221,7 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
   auto ints = [&](int v) { return reinterpret_cast<const int32_t*>(at[v]); };
   auto numel = [&](int v) { return HostTensor<float>::numelOf(shape[v]); };
   int64_t live = 0;
+  int attentionIndex = 0;  // which attention launch (step and layer): its own KV cache
   measuredPeak_ = 0;
   for (size_t i = 0; i < program_.launches.size(); ++i) {
     const Launch& l = program_.launches[i];
@@ -243,7 +279,12 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
         rope(f(in[0]), f(out[0]), seq, shape[in[0]][1], shape[in[0]][2], l.theta, l.inverse);
         break;
       case LaunchKind::Attention:
-        attention(f(in[0]), f(in[1]), f(in[2]), f(out[0]), seq, shape[in[0]][1], shape[in[0]][2], l.mask);
+        if (cache)
+          attendWithCache(*cache, attentionIndex, f(in[0]), f(in[1]), f(in[2]), f(out[0]), seq, shape[in[0]][1],
+                          shape[in[0]][2], l.mask);
+        else
+          attention(f(in[0]), f(in[1]), f(in[2]), f(out[0]), seq, shape[in[0]][1], shape[in[0]][2], l.mask);
+        ++attentionIndex;
         break;
       case LaunchKind::AttentionGrad:
         attentionGrad(f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(out[0]), f(out[1]), f(out[2]), seq, shape[in[0]][1],
@@ -297,6 +338,10 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
     for (int v : ending)
       if (program_.values[v].argument < 0 && mp.lastLaunch[v] == static_cast<int>(i)) live -= mp.bytes[v];
   }
+
+  if (cache)
+    for (int64_t s = 0; s < seq.samples(); ++s)
+      cache->sequences[cache->current[s]].length += seq.prefixLens[s] + seq.causalLens[s];
 
   std::vector<HostTensor<float>> results;
   for (int v : program_.results) {

@@ -24,11 +24,25 @@ struct MemoryPlan {
 };
 MemoryPlan planMemory(const compiler::KernelProgram& program, int64_t tokens);
 
+// Keys and values of earlier tokens, per sequence and per attention launch (each recurrent step and
+// layer has its own: HRM-TEXT.md §5.2), for running `forward` over new tokens only.
+struct KvCache {
+  struct Sequence {
+    int64_t length = 0, prefix = 0;          // cached positions; the prompt (PrefixLM prefix) length
+    std::vector<std::vector<float>> k, v;    // per attention launch: [length, heads · hd]
+  };
+  std::vector<Sequence> sequences;
+  std::vector<int> current;                  // the sequence of each sample of the batch being run
+};
+
 class CpuExecutor {
  public:
   CpuExecutor(const compiler::KernelProgram& program, const compiler::JitModule& code);
   // The function's results (as the reference executor returns them). Throws ExecError or BatchError.
-  std::vector<HostTensor<float>> run(const PackedBatch& batch, const WeightMap& weights);
+  std::vector<HostTensor<float>> run(const PackedBatch& batch, const WeightMap& weights, KvCache* cache = nullptr);
+  // Whether every launch but attention works row by row, so that `forward` can run over new tokens
+  // with a KvCache; the reason when not.
+  bool supportsKvCache(std::string& why) const;
   const MemoryPlan& plan(int64_t tokens);
   // The most arena bytes in use at once during the last run, as measured while launching.
   int64_t measuredPeakBytes() const { return measuredPeak_; }

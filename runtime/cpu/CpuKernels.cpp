@@ -255,6 +255,35 @@ void attention(const float* q, const float* k, const float* v, float* o, const P
   });
 }
 
+void attentionCached(const float* q, const float* kc, const float* vc, float* o, int64_t first, int64_t rows,
+                     int64_t prefix, int64_t heads, int64_t hd) {
+  const int64_t stride = heads * hd;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  ThreadPool::instance().parallelFor(rows * heads, 1, [&](int64_t a, int64_t b) {
+    std::vector<float> s(first + rows), acc(hd);
+    for (int64_t item = a; item < b; ++item) {
+      const int64_t i = item / heads, h = item % heads, pos = first + i;
+      const int64_t end = pos < prefix ? prefix : pos + 1;
+      const float* qi = q + i * stride + h * hd;
+      float m = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < end; ++j) {
+        const float* kj = kc + j * stride + h * hd;
+        float d = 0;
+        for (int64_t c = 0; c < hd; ++c) d += qi[c] * kj[c];
+        m = std::max(m, s[j] = d * scale);
+      }
+      const float inv = 1.0f / expAndSum(s.data(), 0, end, m);
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      for (int64_t j = 0; j < end; ++j) {
+        const float* vj = vc + j * stride + h * hd;
+        for (int64_t c = 0; c < hd; ++c) acc[c] += s[j] * vj[c];
+      }
+      float* oi = o + i * stride + h * hd;
+      for (int64_t c = 0; c < hd; ++c) oi[c] = acc[c] * inv;
+    }
+  });
+}
+
 void attentionGrad(const float* q, const float* k, const float* v, const float* dout, float* dq, float* dk, float* dv,
                    const PackedSeq& seq, int64_t heads, int64_t hd, MaskKind mask) {
   const int64_t stride = heads * hd;

@@ -19,6 +19,22 @@ class Backend {
                                              const WeightMap& weights) = 0;
   // Gets a function ready to run (the CPU backend compiles it); run() does this on first use.
   virtual void prepare(const std::string& function) { (void)function; }
+
+  // `forward` over new tokens only, with a per-step, per-layer KV cache of the earlier ones
+  // (HRM-TEXT.md §5.2): for generation without recomputing the prefix.
+  class IncrementalForward {
+   public:
+    virtual ~IncrementalForward() = default;
+    // Each sample of `batch` holds the new tokens of sequence `sequences[s]` (positions continuing
+    // where that sequence stopped; its first call is the prompt, whose length is its PrefixLM
+    // prefix). Returns the logits of the new tokens.
+    virtual HostTensor<float> run(const PackedBatch& batch, const std::vector<int>& sequences) = 0;
+  };
+  // Null when the backend or the model cannot (the generator then recomputes the prefix).
+  virtual std::unique_ptr<IncrementalForward> incrementalForward(const WeightMap& weights) {
+    (void)weights;
+    return nullptr;
+  }
 };
 
 class ReferenceBackend : public Backend {

@@ -16,26 +16,37 @@ std::vector<std::string> generate(Backend& backend, const WeightMap& weights, co
     if (static_cast<int64_t>(prefix[i].size()) >= options.maxContext) done[i] = true;
   }
   SplitMix64 rng(options.seed);
+  std::unique_ptr<Backend::IncrementalForward> cached = backend.incrementalForward(weights);
   for (int64_t step = 0; step < options.maxTokens; ++step) {
-    // Pack every unfinished prompt with what it has generated so far.
+    // With the KV cache: each unfinished prompt's new tokens (the prompt, then the last generated
+    // token). Without: every unfinished prompt with all it has generated so far.
     PackedBatch b;
     std::vector<size_t> who;
+    std::vector<int> sequences;
     std::vector<int64_t> last;
     for (size_t i = 0; i < n; ++i) {
       if (done[i]) continue;
       const int64_t P = static_cast<int64_t>(prefix[i].size()), C = static_cast<int64_t>(generated[i].size());
-      b.inputs.insert(b.inputs.end(), prefix[i].begin(), prefix[i].end());
-      b.inputs.insert(b.inputs.end(), generated[i].begin(), generated[i].end());
-      for (int64_t p = 0; p < P + C; ++p) b.seq.positions.push_back(static_cast<int32_t>(p));
-      b.seq.prefixLens.push_back(static_cast<int32_t>(P));
-      b.seq.causalLens.push_back(static_cast<int32_t>(C));
+      if (cached && step > 0) {
+        b.inputs.push_back(generated[i].back());
+        b.seq.positions.push_back(static_cast<int32_t>(P + C - 1));
+        b.seq.prefixLens.push_back(1);
+        b.seq.causalLens.push_back(0);
+      } else {
+        b.inputs.insert(b.inputs.end(), prefix[i].begin(), prefix[i].end());
+        b.inputs.insert(b.inputs.end(), generated[i].begin(), generated[i].end());
+        for (int64_t p = 0; p < P + C; ++p) b.seq.positions.push_back(static_cast<int32_t>(p));
+        b.seq.prefixLens.push_back(static_cast<int32_t>(P));
+        b.seq.causalLens.push_back(static_cast<int32_t>(C));
+      }
       who.push_back(i);
+      sequences.push_back(static_cast<int>(i));
       last.push_back(static_cast<int64_t>(b.inputs.size()) - 1);
     }
     if (who.empty()) break;
     b.labels.assign(b.inputs.size(), -100);
     b.seq.build();
-    const HostTensor<float> logits = backend.run("forward", b, weights).at(0);
+    const HostTensor<float> logits = cached ? cached->run(b, sequences) : backend.run("forward", b, weights).at(0);
     const int64_t V = logits.shape[1];
     for (size_t j = 0; j < who.size(); ++j) {
       const float* row = logits.data.data() + last[j] * V;

@@ -1,7 +1,10 @@
 #pragma once
-// PrefixLM generation (HRM-TEXT.md §5.1-5.3) by full recompute: every decode step runs `forward` on
-// the prompts packed as samples (prefix = prompt, causal part = tokens generated so far) and takes the
-// logits at each sample's last position. Greedy below temperature 1e-5, else Gumbel-max sampling.
+// PrefixLM generation (HRM-TEXT.md §5.1-5.3). With a backend that offers it (the CPU backend), a
+// per-step, per-layer KV cache (§5.2): the prompts are prefilled once, then each decode step runs
+// `forward` over one new token per prompt. Otherwise by full recompute: every decode step runs
+// `forward` on the prompts packed as samples (prefix = prompt, causal part = tokens generated so far).
+// Either way the logits at each sample's last position pick the next token: greedy below temperature
+// 1e-5, else Gumbel-max sampling.
 #include <string>
 #include <vector>
 
