@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <bit>
+#include <cstring>
 #include <limits>
 
 #include <cblas.h>
@@ -18,7 +19,7 @@ using compiler::MaskKind;
 
 // exp(x) for x <= 0 within 2 ulp (Cody-Waite reduction + Cephes polynomial), branch-free so that the
 // loops around it vectorise.
-inline float fastExp(float x) {
+__attribute__((always_inline)) inline float fastExp(float x) {
 
   x = x < -87.0f ? -87.0f : x;
   // n = round(x / ln 2); x + 128 ln 2 > 0 makes truncation a floor (cvttps vectorises, floor does not).
@@ -69,6 +70,18 @@ constexpr int64_t kKeyBlock = 256;
 constexpr int64_t kScoreBlock = 64;
 inline int64_t padded(int64_t n) { return (n + kScoreBlock - 1) / kScoreBlock * kScoreBlock; }
 
+// The helpers are always inlined, so that they are compiled for each target clone of their callers
+// (a call would run the baseline x86-64 build of them).
+// 16 floats as one value (GCC vector extension): accumulators of this type stay in registers (one
+// zmm on AVX-512, two ymm on AVX2), where arrays of floats were spilled to the stack every iteration.
+typedef float V16 __attribute__((vector_size(64)));
+__attribute__((always_inline)) inline V16 load16(const float* p) {
+  V16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+__attribute__((always_inline)) inline void store16(float* p, V16 v) { std::memcpy(p, &v, sizeof v); }
+
 struct HeadView {
   const float* base;  // row `begin` of head h
   int64_t stride;     // between rows: heads · hd
@@ -89,22 +102,24 @@ void packHead(HeadView k, HeadView v, int64_t n, int64_t hd, float* kt, float* v
 // s[j] = scale · q · k_j for j in [j0, j1), from the packed kᵀ (rows padded to a multiple of
 // kScoreBlock): a block of scores stays in registers while the head dimension is summed.
 
-inline void scores(const float* q, const float* kt, int64_t ldk, int64_t hd, float scale, int64_t j0, int64_t j1,
+__attribute__((always_inline)) inline void scores(const float* q, const float* kt, int64_t ldk, int64_t hd, float scale, int64_t j0, int64_t j1,
                    float* s) {
+  constexpr int kVectors = kScoreBlock / 16;
   for (int64_t jb = j0; jb < j1; jb += kScoreBlock) {
-    float acc[kScoreBlock] = {};
+    V16 acc[kVectors] = {};
     for (int64_t d = 0; d < hd; ++d) {
       const float qd = q[d] * scale;
       const float* kd = kt + d * ldk + jb;
-#pragma omp simd
-      for (int64_t j = 0; j < kScoreBlock; ++j) acc[j] += qd * kd[j];
+      for (int v = 0; v < kVectors; ++v) acc[v] += qd * load16(kd + 16 * v);
     }
-    std::copy_n(acc, std::min(kScoreBlock, j1 - jb), s + jb);
+    float block[kScoreBlock];
+    for (int v = 0; v < kVectors; ++v) store16(block + 16 * v, acc[v]);
+    std::copy_n(block, std::min(kScoreBlock, j1 - jb), s + jb);
   }
 }
 
 // s[j] = exp(s[j] - m) over [j0, j1); returns their sum.
-inline float expAndSum(float* s, int64_t j0, int64_t j1, float m) {
+__attribute__((always_inline)) inline float expAndSum(float* s, int64_t j0, int64_t j1, float m) {
 #pragma omp simd
   for (int64_t j = j0; j < j1; ++j) s[j] = fastExp(s[j] - m);
   float l = 0;
@@ -116,17 +131,17 @@ inline float expAndSum(float* s, int64_t j0, int64_t j1, float m) {
 // acc[d] += Σ_j w[j] rows[j][d] over j in [j0, j1); HD > 0 fixes the head size at compile time so
 // that the accumulator stays in registers.
 template <int HD>
-inline void weightedRows(const float* w, const float* rows, int64_t j0, int64_t j1, int64_t hd, float* acc) {
+__attribute__((always_inline)) inline void weightedRows(const float* w, const float* rows, int64_t j0, int64_t j1, int64_t hd, float* acc) {
   if constexpr (HD > 0) {
-    float a[HD];
-    for (int d = 0; d < HD; ++d) a[d] = acc[d];
+    constexpr int kVectors = HD / 16;
+    V16 a[kVectors];
+    for (int v = 0; v < kVectors; ++v) a[v] = load16(acc + 16 * v);
     for (int64_t j = j0; j < j1; ++j) {
       const float wj = w[j];
       const float* r = rows + j * HD;
-#pragma omp simd
-      for (int d = 0; d < HD; ++d) a[d] += wj * r[d];
+      for (int v = 0; v < kVectors; ++v) a[v] += wj * load16(r + 16 * v);
     }
-    for (int d = 0; d < HD; ++d) acc[d] = a[d];
+    for (int v = 0; v < kVectors; ++v) store16(acc + 16 * v, a[v]);
   } else {
     for (int64_t j = j0; j < j1; ++j) {
       const float wj = w[j];
