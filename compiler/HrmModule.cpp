@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <ostream>
@@ -184,6 +186,13 @@ const HrmModule::CpuProgram* HrmModule::compileForCpu(const std::string& functio
   Partition partition;
   if (!partitionIntoKernels(*impl_->module, function, partition, error)) return nullptr;
   const auto t1 = Clock::now();
+  // HRMC_DEBUG=2 prints each distinct fused kernel as it is compiled (hrm ops with their .hrm lines).
+  if (const char* debug = std::getenv("HRMC_DEBUG"); debug && std::atoi(debug) >= 2) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    partition.kernels->print(os, mlir::OpPrintingFlags().enableDebugInfo(/*enable=*/true, /*prettyForm=*/true));
+    std::fprintf(stderr, "[hrmc] kernels of %s:\n%s\n", function.c_str(), text.c_str());
+  }
   auto compiled = std::make_unique<CpuProgram>();
   const std::string cacheDir = kernelCacheDir();
   std::error_code noDir;

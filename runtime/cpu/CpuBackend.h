@@ -23,6 +23,9 @@ class CpuBackend : public Backend {
     return executor(function).run(batch, weights);
   }
   void prepare(const std::string& function) override { executor(function); }
+  int64_t plannedBytes(const std::string& function, int64_t tokens) override {
+    return executor(function).plan(tokens).arenaBytes;
+  }
 
   std::unique_ptr<IncrementalForward> incrementalForward(const WeightMap& weights) override {
     CpuExecutor& forward = executor("forward");

@@ -19,6 +19,13 @@ class Backend {
                                              const WeightMap& weights) = 0;
   // Gets a function ready to run (the CPU backend compiles it); run() does this on first use.
   virtual void prepare(const std::string& function) { (void)function; }
+  // The activation memory a run of `function` on `tokens` packed tokens is planned to take, in
+  // bytes; -1 when the backend does not plan memory.
+  virtual int64_t plannedBytes(const std::string& function, int64_t tokens) {
+    (void)function;
+    (void)tokens;
+    return -1;
+  }
 
   // `forward` over new tokens only, with a per-step, per-layer KV cache of the earlier ones
   // (HRM-TEXT.md §5.2): for generation without recomputing the prefix.

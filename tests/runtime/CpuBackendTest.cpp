@@ -113,7 +113,8 @@ PackedBatch randomPackedBatch(std::mt19937& rng, int T, int vocab) {
   return batch;
 }
 
-// Each library/fused pattern of the stdlib blocks on its own: forward and gradients against the reference.
+// Each library/fused pattern of the stdlib blocks on its own: forward, loss and the train step (every
+// gradient) against the reference.
 struct Pattern {
   const char* name;
   const char* body;  // members and forward of a model between an embedding and an output head
@@ -131,9 +132,9 @@ TEST_P(CpuPattern, MatchesTheReferenceExecutor) {
   auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
   ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
   std::mt19937 rng(11);
-  std::normal_distribution<float> normal(0.0f, 0.5f);
   WeightMap weights;
-  for (const auto& w : module->weights()) {
+  for (const auto& w : module->weights()) {  // LeCun-like scale: attention neither flat nor saturated
+    std::normal_distribution<float> normal(0.0f, 1.0f / std::sqrt(static_cast<float>(w.shape.back())));
     HostTensor<float> t(w.shape);
     for (float& x : t.data) x = normal(rng);
     weights[w.name] = std::move(t);
@@ -141,7 +142,9 @@ TEST_P(CpuPattern, MatchesTheReferenceExecutor) {
   PackedBatch batch = randomPackedBatch(rng, 200, 64);
   for (int t = 0; t + 1 < 200; ++t) batch.labels[t] = batch.seq.sampleOf[t] >= 0 ? batch.inputs[t + 1] : -100;
   cpu::CpuBackend backend(*module);
-  for (std::string fn : {"forward", "loss"}) {
+  const std::string trainStep = module->trainStep(0, error);  // no recurrence: differentiate everything
+  ASSERT_FALSE(trainStep.empty()) << error;
+  for (const std::string& fn : {std::string("forward"), std::string("loss"), trainStep}) {
     const auto want = ReferenceExecutor<float>(*module).run(fn, batch, weights).results;
     const auto got = backend.run(fn, batch, weights);
     ASSERT_EQ(got.size(), want.size());
@@ -172,6 +175,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "  blk: TransformerBlock(32, 4, 48, post);\n  fn forward(tokens: [T] i32) -> [T, 64] { return head(blk(tok(tokens))); }\n"},
         Pattern{"MagicNormStack",
                 "  tr: Transformer(32, 4, 48, 2);\n  fn forward(tokens: [T] i32) -> [T, 64] { return head(tr(tok(tokens))); }\n"},
+        Pattern{"AttentionHeadSize128",
+                "  up: Linear(32, 128);\n  attn: GatedAttention(128, 1);\n  down: Linear(128, 32);\n"
+                "  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(x + down(attn(up(x)))); }\n"},
         Pattern{"StackReused",
                 "  tr: Transformer(32, 4, 48, 1);\n  fn forward(tokens: [T] i32) -> [T, 64] { x = tok(tokens); return head(tr(tr(x) + x)); }\n"}),
     [](const ::testing::TestParamInfo<Pattern>& p) { return std::string(p.param.name); });
@@ -242,15 +248,17 @@ TEST(CpuBackend, MemoryPlanNeverOverlapsLiveBuffers) {
 
 namespace {
 
-// Every model in models/ at its tiny preset: forward, loss and each train step the model's credit
-// window allows, on a packed batch with padding, against the reference executor.
+// Every model in models/ at its tiny preset (and HRM-Text at small): forward, loss and each train
+// step the model's credit window allows, on a packed batch with padding, against the reference
+// executor. (The larger presets take minutes per step on the reference executor.)
 class CpuModel : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(CpuModel, MatchesTheReferenceExecutor) {
+  const std::string param = GetParam();  // model:preset
   dsl::FrontendOptions o;
-  o.preset = "tiny";
+  o.preset = param.substr(param.find(':') + 1);
   o.stdlibDirs = {HRMC_STDLIB_DIR};
-  auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + GetParam() + ".hrm", o);
+  auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + param.substr(0, param.find(':')) + ".hrm", o);
   ASSERT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString();
   std::string error;
   auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
@@ -296,7 +304,14 @@ TEST_P(CpuModel, MatchesTheReferenceExecutor) {
   std::cout << GetParam() << ": " << functions.size() << " functions checked\n";
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, CpuModel, ::testing::Values("hrm_text", "transformer", "ut", "rins", "trm"));
+INSTANTIATE_TEST_SUITE_P(Models, CpuModel,
+                         ::testing::Values("hrm_text:tiny", "hrm_text:small", "transformer:tiny", "ut:tiny", "rins:tiny",
+                                           "trm:tiny"),
+                         [](const ::testing::TestParamInfo<const char*>& p) {
+                           std::string name = p.param;
+                           name[name.find(':')] = '_';
+                           return name;
+                         });
 
 }  // namespace
 

@@ -159,7 +159,8 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
       const double linear = (K > 0 ? dsl::trainFlopsPerToken(g, K) : dsl::forwardFlopsPerToken(g)) * slots;
       const double gflops = (linear + attn) / t / 1e9;
       results[mode] = {{"seconds", t}, {"tokens_per_s", slots / t}, {"model_gflops", gflops}, {"roof_fraction", gflops / roof},
-                       {"compile_seconds", compileSeconds}};
+                       {"compile_seconds", compileSeconds},
+                       {"planned_activation_bytes", backend.plannedBytes(fn, static_cast<int64_t>(slots))}};
     }
     if (o->json) {
       std::cout << nlohmann::json{{"model", g.name}, {"preset", o->model.preset}, {"backend", backend.name()},
@@ -174,10 +175,12 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
           std::printf("  %-9s compiled in %.2f s\n", mode.c_str(), r["compile_seconds"].get<double>());
           continue;
         }
-        std::printf("  %-9s %8.3f s  %9.0f tokens/s  %7.1f GFLOP/s  (%4.1f%% of roof)  compiled in %.2f s\n",
-                    mode.c_str(), r["seconds"].get<double>(), r["tokens_per_s"].get<double>(),
-                    r["model_gflops"].get<double>(), 100 * r["roof_fraction"].get<double>(),
-                    r["compile_seconds"].get<double>());
+        std::printf("  %-9s %8.3f s  %9.0f tokens/s  %7.1f GFLOP/s  (%4.1f%% of roof)  compiled in %.2f s", mode.c_str(),
+                    r["seconds"].get<double>(), r["tokens_per_s"].get<double>(), r["model_gflops"].get<double>(),
+                    100 * r["roof_fraction"].get<double>(), r["compile_seconds"].get<double>());
+        if (const int64_t bytes = r["planned_activation_bytes"].get<int64_t>(); bytes >= 0)
+          std::printf("  activations %.0f MiB", static_cast<double>(bytes) / 1048576.0);
+        std::printf("\n");
       }
     }
     exitCode = kOk;
