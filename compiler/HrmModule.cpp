@@ -15,6 +15,7 @@
 #include "compiler/autodiff/TrainStep.h"
 #include "compiler/codegen/CpuJit.h"
 #include "compiler/codegen/HrmToLinalg.h"
+#include "compiler/MlirDiagnostics.h"
 #include "compiler/codegen/KernelCache.h"
 #include "compiler/codegen/KernelPartition.h"
 #include "compiler/lowering/GraphToHrm.h"
@@ -42,18 +43,6 @@ HrmModule::~HrmModule() = default;
 mlir::ModuleOp HrmModule::module() const { return *impl_->module; }
 mlir::MLIRContext& HrmModule::context() const { return impl_->context; }
 
-namespace {
-// Collects MLIR diagnostics (verifier messages) into a string for the caller to report.
-struct DiagnosticCapture {
-  explicit DiagnosticCapture(mlir::MLIRContext& ctx) : handler(&ctx, [this](mlir::Diagnostic& d) {
-    llvm::raw_string_ostream os(text);
-    os << d.getLocation() << ": " << d << "\n";
-    return mlir::success();
-  }) {}
-  std::string text;
-  mlir::ScopedDiagnosticHandler handler;
-};
-}  // namespace
 
 std::unique_ptr<HrmModule> HrmModule::fromGraph(const dsl::ModelGraph& graph, const dsl::SourceManager& sources,
                                                 std::string& error) {

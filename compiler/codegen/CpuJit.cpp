@@ -1,5 +1,6 @@
 #include "compiler/codegen/CpuJit.h"
 
+#include "compiler/MlirDiagnostics.h"
 #include "compiler/codegen/HrmToLinalg.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -64,22 +65,13 @@ std::unique_ptr<llvm::TargetMachine> hostMachine(std::string& error) {
   return std::move(*tm);
 }
 
-struct DiagnosticText {
-  explicit DiagnosticText(mlir::MLIRContext& ctx) : handler(&ctx, [this](mlir::Diagnostic& d) {
-    llvm::raw_string_ostream os(text);
-    os << d.getLocation() << ": " << d << "\n";
-    return mlir::success();
-  }) {}
-  std::string text;
-  mlir::ScopedDiagnosticHandler handler;
-};
 
 }  // namespace
 
 bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string* fusedLinalg) {
   mlir::MLIRContext& ctx = *kernels.getContext();
   registerEverything(ctx);
-  DiagnosticText diagnostics(ctx);
+  DiagnosticCapture diagnostics(ctx);
   kernels.walk([&](mlir::func::FuncOp f) { f->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(&ctx)); });
 
   // On tensors: hrm → linalg, then merge producer/consumer loop nests.

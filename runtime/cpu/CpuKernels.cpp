@@ -253,20 +253,30 @@ void forEachHeadSize(int64_t hd, F&& f) {
 
 }  // namespace
 
-void attention(const float* q, const float* k, const float* v, float* o, const PackedSeq& seq, int64_t heads,
-               int64_t hd, MaskKind mask) {
+namespace {
+// Calls fn(size, sample span, offset of the sample's first row in head h) for every (sample, head),
+// spread over the threads, with HD the head size when it is one of the specialised ones.
+template <typename F>
+void forEachSampleHead(const PackedSeq& seq, int64_t heads, int64_t hd, F&& fn) {
   const int64_t stride = heads * hd;
-  zeroPadding(seq, stride, {o});
   forEachHeadSize(hd, [&](auto size) {
     ThreadPool::instance().parallelFor(seq.samples() * heads, 1, [&](int64_t first, int64_t last) {
       std::vector<float> scratch;
       for (int64_t item = first; item < last; ++item) {
-        const int64_t s = item / heads, h = item % heads;
-        const SampleSpan span = spanOf(seq, s);
-        const int64_t at = span.begin * stride + h * hd;
-        attendHead<decltype(size)::value>(q + at, {k + at, stride}, {v + at, stride}, o + at, span, hd, mask, scratch);
+        const SampleSpan span = spanOf(seq, item / heads);
+        fn(size, span, span.begin * stride + (item % heads) * hd, scratch);
       }
     });
+  });
+}
+}  // namespace
+
+void attention(const float* q, const float* k, const float* v, float* o, const PackedSeq& seq, int64_t heads,
+               int64_t hd, MaskKind mask) {
+  const int64_t stride = heads * hd;
+  zeroPadding(seq, stride, {o});
+  forEachSampleHead(seq, heads, hd, [&](auto size, const SampleSpan& span, int64_t at, std::vector<float>& scratch) {
+    attendHead<decltype(size)::value>(q + at, {k + at, stride}, {v + at, stride}, o + at, span, hd, mask, scratch);
   });
 }
 
@@ -303,17 +313,10 @@ void attentionGrad(const float* q, const float* k, const float* v, const float* 
                    const PackedSeq& seq, int64_t heads, int64_t hd, MaskKind mask) {
   const int64_t stride = heads * hd;
   zeroPadding(seq, stride, {dq, dk, dv});
-  forEachHeadSize(hd, [&](auto size) {
-    ThreadPool::instance().parallelFor(seq.samples() * heads, 1, [&](int64_t first, int64_t last) {
-      std::vector<float> scratch;
-      for (int64_t item = first; item < last; ++item) {
-        const int64_t s = item / heads, h = item % heads;
-        const SampleSpan span = spanOf(seq, s);
-        const int64_t at = span.begin * stride + h * hd;
-        attendHeadGrad<decltype(size)::value>(q + at, {k + at, stride}, {v + at, stride}, dout + at, dq + at, dk + at,
-                                              dv + at, span, hd, mask, scratch);
-      }
-    });
+  // dk and dv of a sample's keys collect from all its queries: one work item per (sample, head).
+  forEachSampleHead(seq, heads, hd, [&](auto size, const SampleSpan& span, int64_t at, std::vector<float>& scratch) {
+    attendHeadGrad<decltype(size)::value>(q + at, {k + at, stride}, {v + at, stride}, dout + at, dq + at, dk + at,
+                                          dv + at, span, hd, mask, scratch);
   });
 }
 

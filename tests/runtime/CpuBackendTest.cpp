@@ -48,6 +48,19 @@ double worstError(const HostTensor<float>& a, const HostTensor<float>& b) {
   return worst;
 }
 
+// Normal random weights for every weight and buffer of the module; stddev 0: 1/sqrt(fan-in) per
+// weight (LeCun-like: attention neither flat nor saturated).
+WeightMap randomWeights(const compiler::HrmModule& module, std::mt19937& rng, float stddev) {
+  WeightMap weights;
+  for (const auto& w : module.weights()) {
+    std::normal_distribution<float> normal(0.0f, stddev > 0 ? stddev : 1.0f / std::sqrt(static_cast<float>(w.shape.back())));
+    HostTensor<float> t(w.shape);
+    for (float& x : t.data) x = normal(rng);
+    weights[w.name] = std::move(t);
+  }
+  return weights;
+}
+
 PackedBatch randomTokens(std::mt19937& rng, int T, int vocab) {
   PackedBatch batch;
   for (int t = 0; t < T; ++t) batch.inputs.push_back(static_cast<int32_t>(rng() % vocab));
@@ -66,13 +79,7 @@ TEST(CpuBackend, EveryFusedOpMatchesTheReferenceExecutor) {
   auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
   ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
   std::mt19937 rng(5);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  WeightMap weights;
-  for (const auto& w : module->weights()) {
-    HostTensor<float> t(w.shape);
-    for (float& x : t.data) x = normal(rng);
-    weights[w.name] = std::move(t);
-  }
+  const WeightMap weights = randomWeights(*module, rng, 1.0f);
   cpu::CpuBackend backend(*module);
   // 13 rows: not a multiple of the row split; 300 rows: split over the threads.
   for (int T : {13, 300}) {
@@ -132,13 +139,7 @@ TEST_P(CpuPattern, MatchesTheReferenceExecutor) {
   auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
   ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
   std::mt19937 rng(11);
-  WeightMap weights;
-  for (const auto& w : module->weights()) {  // LeCun-like scale: attention neither flat nor saturated
-    std::normal_distribution<float> normal(0.0f, 1.0f / std::sqrt(static_cast<float>(w.shape.back())));
-    HostTensor<float> t(w.shape);
-    for (float& x : t.data) x = normal(rng);
-    weights[w.name] = std::move(t);
-  }
+  const WeightMap weights = randomWeights(*module, rng, 0.0f);
   PackedBatch batch = randomPackedBatch(rng, 200, 64);
   for (int t = 0; t + 1 < 200; ++t) batch.labels[t] = batch.seq.sampleOf[t] >= 0 ? batch.inputs[t + 1] : -100;
   cpu::CpuBackend backend(*module);
@@ -264,13 +265,7 @@ TEST_P(CpuModel, MatchesTheReferenceExecutor) {
   auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
   ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
   std::mt19937 rng(3);
-  std::normal_distribution<float> normal(0.0f, 0.05f);
-  WeightMap weights;
-  for (const auto& w : module->weights()) {
-    HostTensor<float> t(w.shape);
-    for (float& x : t.data) x = normal(rng);
-    weights[w.name] = std::move(t);
-  }
+  const WeightMap weights = randomWeights(*module, rng, 0.05f);
   PackedBatch batch = randomPackedBatch(rng, 300, 512);
   for (int t = 0; t + 1 < 300; ++t) {
     const int32_t s = batch.seq.sampleOf[t];
