@@ -99,10 +99,12 @@ bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string*
   }
 
   mlir::PassManager pm(&ctx);
-  // Results are written straight into the output buffers the runtime passes (materialize_in_destination
-  // of a tensor.empty-based result); what stays an intermediate buffer is freed at the kernel's end.
+  // Results are written straight into the output buffers the runtime passes (the tensor.empty a result
+  // is built in becomes its destination argument); what stays an intermediate buffer is freed at the
+  // kernel's end.
   pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
   mlir::bufferization::OneShotBufferizationOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
   // Copies (of slices into outputs) as linalg.copy loops that LLVM vectorises, not calls to the
   // generic strided memrefCopy.
@@ -111,6 +113,11 @@ bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string*
     return mlir::success();
   };
   pm.addPass(mlir::bufferization::createOneShotBufferizePass(bufferization));
+  pm.addPass(mlir::bufferization::createDropEquivalentBufferResultsPass());
+  // Identical subviews become one value, and then copies of a piece onto itself (left where a piece
+  // was computed straight into its destination) fold away.
+  pm.addPass(mlir::createCSEPass());
+  pm.addPass(mlir::createCanonicalizerPass());
   mlir::bufferization::BufferDeallocationPipelineOptions dealloc;
   mlir::bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(mlir::createBufferizationToMemRefPass());

@@ -1,6 +1,7 @@
 #include "compiler/codegen/HrmToLinalg.h"
 
 #include <limits>
+#include <numeric>
 
 #include "compiler/dialect/HrmDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -238,8 +239,28 @@ struct ConcatPattern : mlir::OpRewritePattern<hrm::ConcatOp> {
       offsets.push_back(at);
       at += mlir::cast<mlir::RankedTensorType>(v.getType()).getDimSize(axis);
     }
-    Value dest = emptyLike(rw, op.getLoc(), type, op.getInputs(), op);
-    rw.replaceOp(op, insertAlong(rw, op.getLoc(), dest, op.getInputs(), offsets, axis));
+    // The destination goes at the function's start and each piece is inserted right after it is
+    // computed: then empty-tensor elimination can compute every piece straight into its slice of the
+    // destination (a chain of inserts placed at the concat would not dominate the pieces).
+    mlir::Block& entry = op->getParentOfType<mlir::func::FuncOp>().front();
+    mlir::OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(&entry);
+    Value dest = emptyLike(rw, op.getLoc(), type, {}, op);
+    llvm::SmallVector<size_t> order(op.getInputs().size());
+    std::iota(order.begin(), order.end(), 0);
+    auto position = [&](size_t i) { return op.getInputs()[i].getDefiningOp(); };
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      mlir::Operation *x = position(a), *y = position(b);
+      return x && y ? x->isBeforeInBlock(y) : !x && y;
+    });
+    mlir::Operation* after = dest.getDefiningOp();
+    for (size_t i : order) {
+      if (mlir::Operation* def = position(i); def && def->getBlock() == &entry && after->isBeforeInBlock(def)) after = def;
+      rw.setInsertionPointAfter(after);
+      dest = insertAlong(rw, op.getLoc(), dest, op.getInputs()[i], {offsets[i]}, axis);
+      after = dest.getDefiningOp();
+    }
+    rw.replaceOp(op, dest);
     return mlir::success();
   }
 };

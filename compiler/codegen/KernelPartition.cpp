@@ -193,11 +193,6 @@ class Partitioner {
     program_.launches.push_back(std::move(l));
   }
 
-  mlir::MemRefType memrefOf(Value v) {
-    auto t = mlir::cast<mlir::RankedTensorType>(v.getType());
-    return mlir::MemRefType::get(t.getShape(), t.getElementType());
-  }
-
   // Constants, and slices and reshapes of per-token values (views), are recomputed inside each
   // kernel that reads them instead of being written out: a kernel reading q, k, v and gate reads the
   // one projection they are views of.
@@ -214,7 +209,6 @@ class Partitioner {
     auto kernel = builder_.create<mlir::func::FuncOp>(loc, name, builder_.getFunctionType({}, {}));
     mlir::Block* entry = kernel.addEntryBlock();
     mlir::OpBuilder b = mlir::OpBuilder::atBlockEnd(entry);
-    mlir::OpBuilder inputBuilder = mlir::OpBuilder::atBlockBegin(entry);
     mlir::IRMapping map;
     std::vector<Value> inputs, outputs;
     // The kernel's value for v: cloned when it is recomputed here, else read from a new input.
@@ -228,10 +222,9 @@ class Partitioner {
       }
       if (!ids_.count(v)) llvm::report_fatal_error("kernel partition: a kernel input without a program value");
       inputs.push_back(v);
-      mlir::BlockArgument arg = entry->addArgument(memrefOf(v), loc);
-      Value t = inputBuilder.create<mlir::bufferization::ToTensorOp>(loc, arg, /*restrict=*/true).getResult();
-      map.map(v, t);
-      return t;
+      mlir::BlockArgument arg = entry->addArgument(v.getType(), loc);
+      map.map(v, arg);
+      return arg;
     };
     for (Operation* op : group_) {
       for (Value v : op->getOperands()) local(v);
@@ -240,13 +233,19 @@ class Partitioner {
     for (Operation* op : group_)
       for (Value r : op->getResults())
         if (llvm::any_of(r.getUsers(), [&](Operation* u) { return !members.count(u); })) outputs.push_back(r);
+    // Outputs are written into destination arguments and returned: bufferization then computes each
+    // result straight into its argument's buffer and drops the (equivalent) results.
+    llvm::SmallVector<Value> results;
     for (Value v : outputs) {
-      mlir::BlockArgument arg = entry->addArgument(memrefOf(v), loc);
-      b.create<mlir::bufferization::MaterializeInDestinationOp>(loc, mlir::TypeRange{}, map.lookup(v), arg,
-                                                                /*restrict=*/true, /*writable=*/true);
+      mlir::BlockArgument arg = entry->addArgument(v.getType(), loc);
+      results.push_back(
+          b.create<mlir::bufferization::MaterializeInDestinationOp>(loc, v.getType(), map.lookup(v), arg).getResult());
     }
-    kernel.setFunctionType(builder_.getFunctionType(entry->getArgumentTypes(), {}));
-    b.create<mlir::func::ReturnOp>(loc);
+    kernel.setFunctionType(builder_.getFunctionType(entry->getArgumentTypes(), mlir::ValueRange(results).getTypes()));
+    b.create<mlir::func::ReturnOp>(loc, results);
+    for (unsigned i = 0; i < entry->getNumArguments(); ++i)  // inputs are read-only, outputs writable
+      kernel.setArgAttr(i, mlir::bufferization::BufferizationDialect::kWritableAttrName,
+                        builder_.getBoolAttr(i >= inputs.size()));
     // The same computation recurs in every layer and step with other weights: compile it once.
     std::string text;
     {
