@@ -136,6 +136,17 @@ bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string*
     error = "lowering the kernels to LLVM failed:\n" + diagnostics.text;
     return false;
   }
+  // Every kernel argument is a distinct program value (its own arena slot, weight or batch array), so
+  // the data pointers never alias: say so, and LLVM drops its runtime overlap checks and hoists loads
+  // of scalars out of loops. A memref argument is (allocated, aligned, offset, sizes..., strides...):
+  // the aligned pointer is every second pointer.
+  kernels.walk([&](mlir::LLVM::LLVMFuncOp f) {
+    if (f.isExternal() || !f.getName().starts_with("fused_")) return;
+    int pointers = 0;
+    for (unsigned i = 0; i < f.getNumArguments(); ++i)
+      if (mlir::isa<mlir::LLVM::LLVMPointerType>(f.getArgument(i).getType()) && pointers++ % 2 == 1)
+        f.setArgAttr(i, mlir::LLVM::LLVMDialect::getNoAliasAttrName(), mlir::UnitAttr::get(&ctx));
+  });
   return true;
 }
 

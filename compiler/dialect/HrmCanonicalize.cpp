@@ -34,7 +34,32 @@ struct AddOfAdjacentPads : mlir::OpRewritePattern<AddOp> {
   }
 };
 
+// concat(a, concat(b, c), d) → concat(a, b, c, d) along the same axis (the inner concat used once).
+struct FlattenConcat : mlir::OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ConcatOp op, mlir::PatternRewriter& rw) const override {
+    llvm::SmallVector<mlir::Value> inputs;
+    bool changed = false;
+    for (mlir::Value v : op.getInputs()) {
+      auto inner = v.getDefiningOp<ConcatOp>();
+      if (inner && inner.getAxis() == op.getAxis() && inner->hasOneUse()) {
+        inputs.append(inner.getInputs().begin(), inner.getInputs().end());
+        changed = true;
+      } else {
+        inputs.push_back(v);
+      }
+    }
+    if (!changed) return mlir::failure();
+    rw.replaceOpWithNewOp<ConcatOp>(op, inputs, op.getAxisAttr());
+    return mlir::success();
+  }
+};
+
 }  // namespace
+
+void ConcatOp::getCanonicalizationPatterns(mlir::RewritePatternSet& patterns, mlir::MLIRContext* ctx) {
+  patterns.add<FlattenConcat>(ctx);
+}
 
 void AddOp::getCanonicalizationPatterns(mlir::RewritePatternSet& patterns, mlir::MLIRContext* ctx) {
   patterns.add<AddOfAdjacentPads>(ctx);

@@ -145,6 +145,8 @@ def Hrm_ConcatOp : Hrm_InferredOp<"concat", [Hrm_Vjp]> {
   let arguments = (ins Variadic<Hrm_Tensor>:$inputs, I64Attr:$axis);
   let results = (outs Hrm_Tensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+  // A concat of a concat along the same axis is one concat.
+  let hasCanonicalizer = 1;
 }
 
 def Hrm_CrossEntropyOp : Hrm_InferredOp<"cross_entropy", [Hrm_Vjp]> {
