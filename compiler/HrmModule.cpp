@@ -204,14 +204,15 @@ const HrmModule::CpuProgram* HrmModule::compileForCpu(const std::string& functio
   if (!compiled->code) {
     if (!lowerKernelsToLLVM(*partition.kernels, error)) return nullptr;
     t2 = Clock::now();
-    const std::string object = cachePath.empty() ? "" : cachePath + ".new" + std::to_string(::getpid());
-    compiled->code = jitKernels(*partition.kernels, error, object);
+    std::string object;
+    if (!compileKernelsToObject(*partition.kernels, object, error)) return nullptr;
+    compiled->code = loadKernelObject(object, error);
     if (!compiled->code) return nullptr;
     if (!resolves(*compiled->code)) {
       error = "the JIT-compiled module lacks some of its kernels";
       return nullptr;
     }
-    if (!object.empty()) storeCachedKernels(object, cachePath);
+    if (!cachePath.empty()) storeCachedKernels(object, cachePath);
   }
   compiled->program = std::move(partition.program);
   const auto t3 = Clock::now();

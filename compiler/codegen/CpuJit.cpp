@@ -2,7 +2,11 @@
 
 #include "compiler/MlirDiagnostics.h"
 #include "compiler/codegen/HrmToLinalg.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -19,7 +23,6 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -33,13 +36,17 @@ namespace hrmc::compiler {
 
 namespace {
 
-void registerEverything(mlir::MLIRContext& ctx) {
-  static const bool nativeTarget = [] {
+void initializeNativeTarget() {
+  static const bool done = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     return true;
   }();
-  (void)nativeTarget;
+  (void)done;
+}
+
+void registerEverything(mlir::MLIRContext& ctx) {
+  initializeNativeTarget();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
@@ -51,6 +58,7 @@ void registerEverything(mlir::MLIRContext& ctx) {
 
 // The host CPU as LLVM's target (AVX2/AVX-512 where present), optimising aggressively.
 std::unique_ptr<llvm::TargetMachine> hostMachine(std::string& error) {
+  initializeNativeTarget();
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder) {
     error = "cannot detect the host CPU: " + llvm::toString(builder.takeError());
@@ -150,58 +158,110 @@ bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string*
   return true;
 }
 
-std::unique_ptr<JitModule> jitKernels(mlir::ModuleOp kernels, std::string& error, const std::string& objectFile) {
-  std::unique_ptr<llvm::TargetMachine> tm = hostMachine(error);
-  if (!tm) return nullptr;
-  mlir::ExecutionEngineOptions options;
-  options.enableObjectDump = !objectFile.empty();
-  options.transformer = mlir::makeOptimizingTransformer(3, 0, tm.get());
-  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  // memref.copy of strided views calls memrefCopy from MLIR's C runner utilities.
-  const llvm::StringRef runtimeLibs[] = {HRMC_MLIR_C_RUNNER_UTILS};
-  options.sharedLibPaths = runtimeLibs;
-  auto created = mlir::ExecutionEngine::create(kernels, options);
-  if (!created) {
-    error = "JIT compilation failed: " + llvm::toString(created.takeError());
+namespace {
+
+// `void _mlir_<f>(void** args)` for every C-interface function f: args[i] points at f's i-th
+// argument (what MLIR's ExecutionEngine calls packing), so the runtime can call any kernel alike.
+void addPackedWrappers(llvm::Module& module) {
+  std::vector<llvm::Function*> targets;
+  for (llvm::Function& f : module)
+    if (!f.isDeclaration() && f.getName().starts_with("_mlir_ciface_")) targets.push_back(&f);
+  llvm::LLVMContext& ctx = module.getContext();
+  auto* ptr = llvm::PointerType::getUnqual(ctx);
+  for (llvm::Function* f : targets) {
+    llvm::IRBuilder<> b(ctx);
+    auto* wrapper = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {ptr}, false),
+                                           llvm::GlobalValue::ExternalLinkage, "_mlir_" + f->getName(), module);
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", wrapper));
+    std::vector<llvm::Value*> values;
+    for (unsigned i = 0; i < f->arg_size(); ++i) {
+      llvm::Value* slot = b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, wrapper->getArg(0), i));
+      values.push_back(b.CreateLoad(f->getArg(i)->getType(), slot));
+    }
+    b.CreateCall(f, values);
+    b.CreateRetVoid();
+  }
+}
+
+// The kernels as optimised LLVM IR for the host (with the packed wrappers).
+std::unique_ptr<llvm::Module> optimisedModule(mlir::ModuleOp kernels, llvm::TargetMachine& tm,
+                                              llvm::LLVMContext& llvmContext, std::string& error) {
+  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(kernels, llvmContext);
+  if (!ir) {
+    error = "translation to LLVM IR failed";
     return nullptr;
   }
-  std::shared_ptr<mlir::ExecutionEngine> engine = std::move(*created);
-  mlir::ExecutionEngine* e = engine.get();
-  auto jit = std::make_unique<JitModule>(engine, [e](const std::string& symbol) -> void* {
-    auto address = e->lookup(symbol);
+  ir->setDataLayout(tm.createDataLayout());
+  ir->setTargetTriple(tm.getTargetTriple().getTriple());
+  addPackedWrappers(*ir);
+  if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, &tm)(ir.get())) {
+    error = llvm::toString(std::move(e));
+    return nullptr;
+  }
+  return ir;
+}
+
+}  // namespace
+
+bool compileKernelsToObject(mlir::ModuleOp kernels, std::string& object, std::string& error) {
+  std::unique_ptr<llvm::TargetMachine> tm = hostMachine(error);
+  if (!tm) return false;
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> ir = optimisedModule(kernels, *tm, llvmContext, error);
+  if (!ir) return false;
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager codegen;
+  if (tm->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+    error = "the host target cannot emit object code";
+    return false;
+  }
+  codegen.run(*ir);
+  object.assign(buffer.begin(), buffer.end());
+  return true;
+}
+
+std::unique_ptr<JitModule> loadKernelObject(llvm::StringRef object, std::string& error) {
+  initializeNativeTarget();
+  auto jit = llvm::orc::LLJITBuilder().create();
+  if (!jit) {
+    error = llvm::toString(jit.takeError());
+    return nullptr;
+  }
+  llvm::orc::JITDylib& lib = (*jit)->getMainJITDylib();
+  const char prefix = (*jit)->getDataLayout().getGlobalPrefix();
+  // The kernels call malloc/free/memset from the process and memrefCopy from MLIR's runner utilities.
+  for (const char* library : {static_cast<const char*>(nullptr), HRMC_MLIR_C_RUNNER_UTILS}) {
+    auto generator = library ? llvm::orc::DynamicLibrarySearchGenerator::Load(library, prefix)
+                             : llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix);
+    if (!generator) {
+      error = llvm::toString(generator.takeError());
+      return nullptr;
+    }
+    lib.addGenerator(std::move(*generator));
+  }
+  if (llvm::Error e = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object, "hrmc-kernels"))) {
+    error = llvm::toString(std::move(e));
+    return nullptr;
+  }
+  std::shared_ptr<llvm::orc::LLJIT> owner = std::move(*jit);
+  llvm::orc::LLJIT* j = owner.get();
+  return std::make_unique<JitModule>(owner, [j](const std::string& symbol) -> void* {
+    auto address = j->lookup(symbol);
     if (!address) {
       llvm::consumeError(address.takeError());
       return nullptr;
     }
-    return *address;
+    return address->toPtr<void*>();
   });
-  if (!objectFile.empty()) {
-    // ORC compiles the module on its first lookup; then its object code can be written out.
-    bool any = false;
-    kernels.walk([&](mlir::LLVM::LLVMFuncOp f) {
-      if (!any && f.getName().starts_with("_mlir_ciface_") && !f.isExternal())
-        any = jit->kernel(f.getName().drop_front(13).str());
-    });
-    if (any) e->dumpToObjectFile(objectFile);
-  }
-  return jit;
 }
 
 bool translateKernels(mlir::ModuleOp kernels, bool assembly, std::string& out, std::string& error) {
   std::unique_ptr<llvm::TargetMachine> tm = hostMachine(error);
   if (!tm) return false;
   llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(kernels, llvmContext);
-  if (!ir) {
-    error = "translation to LLVM IR failed";
-    return false;
-  }
-  ir->setDataLayout(tm->createDataLayout());
-  ir->setTargetTriple(tm->getTargetTriple().getTriple());
-  if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, tm.get())(ir.get())) {
-    error = llvm::toString(std::move(e));
-    return false;
-  }
+  std::unique_ptr<llvm::Module> ir = optimisedModule(kernels, *tm, llvmContext, error);
+  if (!ir) return false;
   llvm::raw_string_ostream os(out);
   if (!assembly) {
     ir->print(os, nullptr);

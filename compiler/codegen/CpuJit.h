@@ -1,7 +1,7 @@
 #pragma once
 // Backend stage 4 for the CPU (issue 6): the fused kernels of a partition (hrm ops on tensors, in
 // destination-passing style) → linalg (stage 1) → element-wise fusion → one-shot bufferization →
-// loops → LLVM dialect → MLIR's ExecutionEngine (LLVM ORC, -O3, tuned for the host CPU).
+// loops → LLVM dialect → LLVM IR optimised for the host CPU → object code → LLVM ORC (LLJIT).
 // Internal to compiler/; HrmModule::compileForCpu is the public entry.
 #include <memory>
 #include <string>
@@ -15,9 +15,11 @@ namespace hrmc::compiler {
 // tensors) is printed there.
 bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string* fusedLinalg = nullptr);
 
-// JIT-compiles kernels already lowered to the LLVM dialect; with `objectFile`, also writes their
-// object code there (for the kernel cache).
-std::unique_ptr<JitModule> jitKernels(mlir::ModuleOp kernels, std::string& error, const std::string& objectFile = "");
+// Kernels already lowered to the LLVM dialect → optimised LLVM IR (-O3, vectorised for the host CPU)
+// → host object code, with a packed `_mlir__mlir_ciface_<kernel>(void**)` entry for each kernel.
+bool compileKernelsToObject(mlir::ModuleOp kernels, std::string& object, std::string& error);
+// Loads object code from compileKernelsToObject (or the kernel cache) into an ORC JIT.
+std::unique_ptr<JitModule> loadKernelObject(llvm::StringRef object, std::string& error);
 
 // The optimised LLVM IR or the host assembly of kernels lowered to the LLVM dialect.
 bool translateKernels(mlir::ModuleOp kernels, bool assembly, std::string& out, std::string& error);

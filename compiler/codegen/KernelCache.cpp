@@ -1,5 +1,7 @@
 #include "compiler/codegen/KernelCache.h"
 
+#include "compiler/codegen/CpuJit.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,13 +12,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
-#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
-#include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SHA256.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -95,61 +93,19 @@ std::unique_ptr<JitModule> loadCachedKernels(const std::string& path, std::strin
     why = "checksum mismatch (a corrupt entry)";
     return nullptr;
   }
-  static const bool nativeTarget = [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    return true;
-  }();
-  (void)nativeTarget;
-  auto jit = llvm::orc::LLJITBuilder().create();
-  if (!jit) {
-    why = llvm::toString(jit.takeError());
-    return nullptr;
-  }
-  llvm::orc::JITDylib& lib = (*jit)->getMainJITDylib();
-  const char prefix = (*jit)->getDataLayout().getGlobalPrefix();
-  // The kernels call malloc/free/memset from the process and memrefCopy from MLIR's runner utilities.
-  for (const char* library : {static_cast<const char*>(nullptr), HRMC_MLIR_C_RUNNER_UTILS}) {
-    auto generator = library ? llvm::orc::DynamicLibrarySearchGenerator::Load(library, prefix)
-                             : llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix);
-    if (!generator) {
-      why = llvm::toString(generator.takeError());
-      return nullptr;
-    }
-    lib.addGenerator(std::move(*generator));
-  }
-  if (llvm::Error e = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object, path))) {
-    why = llvm::toString(std::move(e));
-    return nullptr;
-  }
-  std::shared_ptr<llvm::orc::LLJIT> owner = std::move(*jit);
-  llvm::orc::LLJIT* j = owner.get();
-  return std::make_unique<JitModule>(owner, [j](const std::string& symbol) -> void* {
-    auto address = j->lookup(symbol);
-    if (!address) {
-      llvm::consumeError(address.takeError());
-      return nullptr;
-    }
-    return address->toPtr<void*>();
-  });
+  return loadKernelObject(object, why);
 }
 
 void storeCachedKernels(const std::string& object, const std::string& path) {
-  std::ifstream in(object, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  const std::string payload = bytes.str();
   std::error_code ec;
-  std::filesystem::remove(object, ec);
-  if (payload.empty()) return;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   const std::string tmp = path + ".tmp" + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary);
-    const uint64_t checksum = fnv1a(payload.data(), payload.size());
+    const uint64_t checksum = fnv1a(object.data(), object.size());
     out.write(kMagic, 8);
     out.write(reinterpret_cast<const char*>(&checksum), 8);
-    out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
+    out.write(object.data(), static_cast<std::streamsize>(object.size()));
     if (!out) {
       std::filesystem::remove(tmp, ec);
       return;  // a cache that cannot be written is only a slower next start

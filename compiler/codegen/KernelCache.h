@@ -19,7 +19,7 @@ std::string kernelCacheDir();
 std::string kernelCachePath(const std::string& dir, mlir::ModuleOp kernels);
 // Loads kernels from a cache entry; null when there is none or it is unusable (`why` says which).
 std::unique_ptr<JitModule> loadCachedKernels(const std::string& path, std::string& why);
-// Stores the object file `object` (as written by jitKernels) under `path` with a checksum, atomically.
+// Stores object code (from compileKernelsToObject) under `path` with a checksum, atomically.
 void storeCachedKernels(const std::string& object, const std::string& path);
 
 }  // namespace hrmc::compiler
