@@ -1,11 +1,18 @@
 #include "compiler/codegen/CpuJit.h"
 
+#include <cstring>
+#include <thread>
+#include <vector>
+
 #include "compiler/MlirDiagnostics.h"
 #include "compiler/codegen/HrmToLinalg.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -203,21 +210,94 @@ std::unique_ptr<llvm::Module> optimisedModule(mlir::ModuleOp kernels, llvm::Targ
 
 }  // namespace
 
+namespace {
+
+// An object bundle: [u64 count] then, per object, [u64 size][bytes].
+void appendToBundle(std::string& bundle, llvm::StringRef object) {
+  const uint64_t size = object.size();
+  bundle.append(reinterpret_cast<const char*>(&size), sizeof size);
+  bundle.append(object.data(), object.size());
+}
+
+bool splitBundle(llvm::StringRef bundle, std::vector<llvm::StringRef>& objects) {
+  uint64_t count = 0;
+  if (bundle.size() < sizeof count) return false;
+  std::memcpy(&count, bundle.data(), sizeof count);
+  bundle = bundle.drop_front(sizeof count);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t size = 0;
+    if (bundle.size() < sizeof size) return false;
+    std::memcpy(&size, bundle.data(), sizeof size);
+    bundle = bundle.drop_front(sizeof size);
+    if (bundle.size() < size) return false;
+    objects.push_back(bundle.take_front(size));
+    bundle = bundle.drop_front(size);
+  }
+  return bundle.empty();
+}
+
+}  // namespace
+
 bool compileKernelsToObject(mlir::ModuleOp kernels, std::string& object, std::string& error) {
   std::unique_ptr<llvm::TargetMachine> tm = hostMachine(error);
   if (!tm) return false;
   llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> ir = optimisedModule(kernels, *tm, llvmContext, error);
-  if (!ir) return false;
-  llvm::SmallVector<char, 0> buffer;
-  llvm::raw_svector_ostream os(buffer);
-  llvm::legacy::PassManager codegen;
-  if (tm->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
-    error = "the host target cannot emit object code";
+  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(kernels, llvmContext);
+  if (!ir) {
+    error = "translation to LLVM IR failed";
     return false;
   }
-  codegen.run(*ir);
-  object.assign(buffer.begin(), buffer.end());
+  ir->setDataLayout(tm->createDataLayout());
+  ir->setTargetTriple(tm->getTargetTriple().getTriple());
+  addPackedWrappers(*ir);
+  // Optimising and generating code is most of the compile time: split the kernels into one module per
+  // core (as bitcode, each thread parses it into its own LLVMContext) and compile them in parallel.
+  const unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  std::vector<std::string> parts;
+  llvm::SplitModule(*ir, threads, [&](std::unique_ptr<llvm::Module> part) {
+    std::string bitcode;
+    llvm::raw_string_ostream os(bitcode);
+    llvm::WriteBitcodeToFile(*part, os);
+    os.flush();
+    parts.push_back(std::move(bitcode));
+  });
+  std::vector<std::string> objects(parts.size()), errors(parts.size());
+  std::vector<std::thread> workers;
+  for (size_t i = 0; i < parts.size(); ++i)
+    workers.emplace_back([&, i] {
+      std::unique_ptr<llvm::TargetMachine> partTm = hostMachine(errors[i]);
+      if (!partTm) return;
+      llvm::LLVMContext ctx;
+      auto module = llvm::parseBitcodeFile(llvm::MemoryBufferRef(parts[i], "kernels"), ctx);
+      if (!module) {
+        errors[i] = llvm::toString(module.takeError());
+        return;
+      }
+      if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, partTm.get())(module->get())) {
+        errors[i] = llvm::toString(std::move(e));
+        return;
+      }
+      llvm::SmallVector<char, 0> buffer;
+      llvm::raw_svector_ostream os(buffer);
+      llvm::legacy::PassManager codegen;
+      if (partTm->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+        errors[i] = "the host target cannot emit object code";
+        return;
+      }
+      codegen.run(**module);
+      objects[i].assign(buffer.begin(), buffer.end());
+    });
+  for (std::thread& w : workers) w.join();
+  object.clear();
+  const uint64_t count = objects.size();
+  object.append(reinterpret_cast<const char*>(&count), sizeof count);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (!errors[i].empty()) {
+      error = errors[i];
+      return false;
+    }
+    appendToBundle(object, objects[i]);
+  }
   return true;
 }
 
@@ -240,10 +320,16 @@ std::unique_ptr<JitModule> loadKernelObject(llvm::StringRef object, std::string&
     }
     lib.addGenerator(std::move(*generator));
   }
-  if (llvm::Error e = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(object, "hrmc-kernels"))) {
-    error = llvm::toString(std::move(e));
+  std::vector<llvm::StringRef> objects;
+  if (!splitBundle(object, objects)) {
+    error = "malformed object bundle";
     return nullptr;
   }
+  for (llvm::StringRef o : objects)
+    if (llvm::Error e = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(o, "hrmc-kernels"))) {
+      error = llvm::toString(std::move(e));
+      return nullptr;
+    }
   std::shared_ptr<llvm::orc::LLJIT> owner = std::move(*jit);
   llvm::orc::LLJIT* j = owner.get();
   return std::make_unique<JitModule>(owner, [j](const std::string& symbol) -> void* {

@@ -16,7 +16,8 @@ namespace hrmc::compiler {
 bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string* fusedLinalg = nullptr);
 
 // Kernels already lowered to the LLVM dialect → optimised LLVM IR (-O3, vectorised for the host CPU)
-// → host object code, with a packed `_mlir__mlir_ciface_<kernel>(void**)` entry for each kernel.
+// → host object code, with a packed `_mlir__mlir_ciface_<kernel>(void**)` entry for each kernel. The
+// kernels are compiled in parallel, one part per core: `object` is a bundle of their object files.
 bool compileKernelsToObject(mlir::ModuleOp kernels, std::string& object, std::string& error);
 // Loads object code from compileKernelsToObject (or the kernel cache) into an ORC JIT.
 std::unique_ptr<JitModule> loadKernelObject(llvm::StringRef object, std::string& error);
