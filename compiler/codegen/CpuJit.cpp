@@ -190,9 +190,9 @@ void addPackedWrappers(llvm::Module& module) {
   }
 }
 
-// The kernels as optimised LLVM IR for the host (with the packed wrappers).
-std::unique_ptr<llvm::Module> optimisedModule(mlir::ModuleOp kernels, llvm::TargetMachine& tm,
-                                              llvm::LLVMContext& llvmContext, std::string& error) {
+// The kernels as LLVM IR for the host (with the packed wrappers), not yet optimised.
+std::unique_ptr<llvm::Module> translate(mlir::ModuleOp kernels, llvm::TargetMachine& tm, llvm::LLVMContext& llvmContext,
+                                        std::string& error) {
   std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(kernels, llvmContext);
   if (!ir) {
     error = "translation to LLVM IR failed";
@@ -201,22 +201,41 @@ std::unique_ptr<llvm::Module> optimisedModule(mlir::ModuleOp kernels, llvm::Targ
   ir->setDataLayout(tm.createDataLayout());
   ir->setTargetTriple(tm.getTargetTriple().getTriple());
   addPackedWrappers(*ir);
-  if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, &tm)(ir.get())) {
-    error = llvm::toString(std::move(e));
-    return nullptr;
-  }
   return ir;
 }
 
-}  // namespace
+bool optimise(llvm::Module& ir, llvm::TargetMachine& tm, std::string& error) {
+  if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, &tm)(&ir)) {
+    error = llvm::toString(std::move(e));
+    return false;
+  }
+  return true;
+}
 
-namespace {
+// Machine code for the module: an object file or assembly text.
+bool emit(llvm::Module& ir, llvm::TargetMachine& tm, llvm::CodeGenFileType type, std::string& out, std::string& error) {
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager codegen;
+  if (tm.addPassesToEmitFile(codegen, os, nullptr, type)) {
+    error = "the host target cannot emit machine code";
+    return false;
+  }
+  codegen.run(ir);
+  out.assign(buffer.begin(), buffer.end());
+  return true;
+}
 
 // An object bundle: [u64 count] then, per object, [u64 size][bytes].
-void appendToBundle(std::string& bundle, llvm::StringRef object) {
-  const uint64_t size = object.size();
-  bundle.append(reinterpret_cast<const char*>(&size), sizeof size);
-  bundle.append(object.data(), object.size());
+std::string makeBundle(const std::vector<std::string>& objects) {
+  std::string bundle;
+  auto put = [&](uint64_t n) { bundle.append(reinterpret_cast<const char*>(&n), sizeof n); };
+  put(objects.size());
+  for (const std::string& o : objects) {
+    put(o.size());
+    bundle += o;
+  }
+  return bundle;
 }
 
 bool splitBundle(llvm::StringRef bundle, std::vector<llvm::StringRef>& objects) {
@@ -242,14 +261,8 @@ bool compileKernelsToObject(mlir::ModuleOp kernels, std::string& object, std::st
   std::unique_ptr<llvm::TargetMachine> tm = hostMachine(error);
   if (!tm) return false;
   llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(kernels, llvmContext);
-  if (!ir) {
-    error = "translation to LLVM IR failed";
-    return false;
-  }
-  ir->setDataLayout(tm->createDataLayout());
-  ir->setTargetTriple(tm->getTargetTriple().getTriple());
-  addPackedWrappers(*ir);
+  std::unique_ptr<llvm::Module> ir = translate(kernels, *tm, llvmContext, error);
+  if (!ir) return false;
   // Optimising and generating code is most of the compile time: split the kernels into one module per
   // core (as bitcode, each thread parses it into its own LLVMContext) and compile them in parallel.
   const unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
@@ -273,31 +286,16 @@ bool compileKernelsToObject(mlir::ModuleOp kernels, std::string& object, std::st
         errors[i] = llvm::toString(module.takeError());
         return;
       }
-      if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, partTm.get())(module->get())) {
-        errors[i] = llvm::toString(std::move(e));
-        return;
-      }
-      llvm::SmallVector<char, 0> buffer;
-      llvm::raw_svector_ostream os(buffer);
-      llvm::legacy::PassManager codegen;
-      if (partTm->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
-        errors[i] = "the host target cannot emit object code";
-        return;
-      }
-      codegen.run(**module);
-      objects[i].assign(buffer.begin(), buffer.end());
+      if (optimise(**module, *partTm, errors[i]))
+        emit(**module, *partTm, llvm::CodeGenFileType::ObjectFile, objects[i], errors[i]);
     });
   for (std::thread& w : workers) w.join();
-  object.clear();
-  const uint64_t count = objects.size();
-  object.append(reinterpret_cast<const char*>(&count), sizeof count);
-  for (size_t i = 0; i < objects.size(); ++i) {
-    if (!errors[i].empty()) {
-      error = errors[i];
+  for (const std::string& e : errors)
+    if (!e.empty()) {
+      error = e;
       return false;
     }
-    appendToBundle(object, objects[i]);
-  }
+  object = makeBundle(objects);
   return true;
 }
 
@@ -346,22 +344,11 @@ bool translateKernels(mlir::ModuleOp kernels, bool assembly, std::string& out, s
   std::unique_ptr<llvm::TargetMachine> tm = hostMachine(error);
   if (!tm) return false;
   llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> ir = optimisedModule(kernels, *tm, llvmContext, error);
-  if (!ir) return false;
+  std::unique_ptr<llvm::Module> ir = translate(kernels, *tm, llvmContext, error);
+  if (!ir || !optimise(*ir, *tm, error)) return false;
+  if (assembly) return emit(*ir, *tm, llvm::CodeGenFileType::AssemblyFile, out, error);
   llvm::raw_string_ostream os(out);
-  if (!assembly) {
-    ir->print(os, nullptr);
-    return true;
-  }
-  llvm::SmallString<0> buffer;
-  llvm::raw_svector_ostream asmStream(buffer);
-  llvm::legacy::PassManager codegen;
-  if (tm->addPassesToEmitFile(codegen, asmStream, nullptr, llvm::CodeGenFileType::AssemblyFile)) {
-    error = "the host target cannot emit assembly";
-    return false;
-  }
-  codegen.run(*ir);
-  os << buffer;
+  ir->print(os, nullptr);
   return true;
 }
 
