@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 
+#include "runtime/cpu/AttentionKernels.h"
 #include "runtime/cpu/CpuKernels.h"
 #include "runtime/cpu/ThreadPool.h"
 #include "runtime/reference/ReferenceKernels.h"

@@ -1,7 +1,7 @@
 #pragma once
-// The CPU backend's own library kernels, where the reference loops are too slow: attention over
-// packed samples (forward and backward, a key block at a time with an online softmax, never a T×T
-// matrix), RoPE from a per-position table, and the row-parallel RMSNorm gradient. Multi-threaded.
+// The CPU backend's own library kernels, where the reference loops are too slow: the matrix products,
+// RoPE from a per-position table, the row-parallel RMSNorm gradient. Multi-threaded. Attention has its
+// own file (AttentionKernels.h).
 #include <cstdint>
 #include <vector>
 
@@ -21,17 +21,6 @@ void outerSum(const float* a, const float* b, float* y, int64_t rows, int64_t m,
 // Makes OpenBLAS single-threaded for this process (the CPU backend threads around it).
 void useSingleThreadedBlas();
 
-// q, k, v, o: [T, heads, hd]. Padding rows get zeros (HRM-TEXT.md §3.6 masks, as ref::attention).
-void attention(const float* q, const float* k, const float* v, float* o, const PackedSeq& seq, int64_t heads,
-               int64_t hd, compiler::MaskKind mask);
-// Attention of `rows` new queries q ([rows, heads, hd], absolute positions first..first+rows-1) over
-// cached keys and values [first + rows, heads, hd] that already hold the new ones: query position p
-// sees keys [0, p < prefix ? prefix : p + 1) (PrefixLM; prefix 0 is causal).
-void attentionCached(const float* q, const float* kc, const float* vc, float* o, int64_t first, int64_t rows,
-                     int64_t prefix, int64_t heads, int64_t hd);
-// dq, dk, dv (written, not accumulated) for output gradient dout; recomputes the probabilities.
-void attentionGrad(const float* q, const float* k, const float* v, const float* dout, float* dq, float* dk, float* dv,
-                   const PackedSeq& seq, int64_t heads, int64_t hd, compiler::MaskKind mask);
 // Rotate-half RoPE of [T, heads, hd] (inverse: the transpose), bit-identical to ref::rope<float>.
 void rope(const float* x, float* y, const PackedSeq& seq, int64_t heads, int64_t hd, double theta, bool inverse);
 // dx of y = x / sqrt(mean(x²) + eps), rows split over the threads.
