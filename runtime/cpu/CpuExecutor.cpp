@@ -232,6 +232,11 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
     measuredPeak_ = std::max(measuredPeak_, live);
     const auto start = std::chrono::steady_clock::now();
     double flops = 0;
+    std::string dims;  // of a matrix product, for the debug line: rows × inner × columns
+    auto gemm = [&](int64_t rows, int64_t inner, int64_t cols) {
+      flops = 2.0 * rows * inner * cols;
+      if (debug_ >= 1) dims = std::to_string(rows) + "x" + std::to_string(inner) + "x" + std::to_string(cols);
+    };
     switch (l.kind) {
       case LaunchKind::Fused: {
         std::vector<int> args(in);
@@ -261,19 +266,19 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
       case LaunchKind::Linear: {
         const int64_t inF = shape[in[1]][1], outF = shape[in[1]][0], rows = numel(in[0]) / inF;
         cpu::linear(f(in[0]), f(in[1]), f(out[0]), rows, inF, outF);
-        flops = 2.0 * rows * inF * outF;
+        gemm(rows, inF, outF);
         break;
       }
       case LaunchKind::MatMul: {
         const int64_t k = shape[in[1]][0], nn = shape[in[1]][1], rows = numel(in[0]) / k;
         cpu::matmul(f(in[0]), f(in[1]), f(out[0]), rows, k, nn);
-        flops = 2.0 * rows * k * nn;
+        gemm(rows, k, nn);
         break;
       }
       case LaunchKind::OuterSum: {
         const int64_t m = shape[in[0]].back(), nn = shape[in[1]].back(), rows = numel(in[0]) / m;
         cpu::outerSum(f(in[0]), f(in[1]), f(out[0]), rows, m, nn);
-        flops = 2.0 * rows * m * nn;
+        gemm(m, rows, nn);
         break;
       }
       case LaunchKind::Rope:
@@ -286,10 +291,14 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
         else
           attention(f(in[0]), f(in[1]), f(in[2]), f(out[0]), seq, shape[in[0]][1], shape[in[0]][2], l.mask);
         ++attentionIndex;
+        // two products (scores, probabilities · v) over the attended pairs
+        flops = 4.0 * attendedPairs(seq, l.mask) * shape[in[0]][1] * shape[in[0]][2];
         break;
       case LaunchKind::AttentionGrad:
         attentionGrad(f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(out[0]), f(out[1]), f(out[2]), seq, shape[in[0]][1],
                       shape[in[0]][2], l.mask);
+        // five products: the recomputed scores, dp, dq, dk, dv
+        flops = 10.0 * attendedPairs(seq, l.mask) * shape[in[0]][1] * shape[in[0]][2];
         break;
       case LaunchKind::CrossEntropy:
         ref::crossEntropy(f(in[0]), ints(in[1]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);
@@ -328,8 +337,8 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
       double bytes = 0;
       for (int v : in) bytes += numel(v) * program_.values[v].elementBytes();
       for (int v : out) bytes += numel(v) * program_.values[v].elementBytes();
-      std::fprintf(stderr, "[hrmc] %-18s %9.3f ms %8.1f GFLOP/s %7.1f GB/s  %s\n", l.name().c_str(), seconds * 1e3,
-                   flops / seconds * 1e-9, bytes / seconds * 1e-9, l.location.c_str());
+      std::fprintf(stderr, "[hrmc] %-18s %-15s %9.3f ms %8.1f GFLOP/s %7.1f GB/s  %s\n", l.name().c_str(), dims.c_str(),
+                   seconds * 1e3, flops / seconds * 1e-9, bytes / seconds * 1e-9, l.location.c_str());
     }
     std::vector<int> ending;  // values whose last use was this launch
     for (int v : in) ending.push_back(v);

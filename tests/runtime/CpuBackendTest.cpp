@@ -249,25 +249,21 @@ TEST(CpuBackend, MemoryPlanNeverOverlapsLiveBuffers) {
 
 namespace {
 
-// Every model in models/ at its tiny preset (and HRM-Text at small): forward, loss and each train
-// step the model's credit window allows, on a packed batch with padding, against the reference
-// executor. (The larger presets take minutes per step on the reference executor.)
-class CpuModel : public ::testing::TestWithParam<const char*> {};
-
-TEST_P(CpuModel, MatchesTheReferenceExecutor) {
-  const std::string param = GetParam();  // model:preset
+// Forward, loss and each train step the model's credit window allows, on a packed batch of T slots
+// with padding, against the reference executor.
+void expectModelMatchesReference(const std::string& model, const std::string& preset, int T, float stddev) {
   dsl::FrontendOptions o;
-  o.preset = param.substr(param.find(':') + 1);
+  o.preset = preset;
   o.stdlibDirs = {HRMC_STDLIB_DIR};
-  auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + param.substr(0, param.find(':')) + ".hrm", o);
+  auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
   ASSERT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString();
   std::string error;
   auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
   ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
   std::mt19937 rng(3);
-  const WeightMap weights = randomWeights(*module, rng, 0.05f);
-  PackedBatch batch = randomPackedBatch(rng, 300, 512);
-  for (int t = 0; t + 1 < 300; ++t) {
+  const WeightMap weights = randomWeights(*module, rng, stddev);
+  PackedBatch batch = randomPackedBatch(rng, T, 512);
+  for (int t = 0; t + 1 < T; ++t) {
     const int32_t s = batch.seq.sampleOf[t];
     if (s >= 0 && t - batch.seq.starts[s] >= batch.seq.prefixLens[s] - 1 && batch.seq.sampleOf[t + 1] == s)
       batch.labels[t] = batch.inputs[t + 1];
@@ -293,21 +289,47 @@ TEST_P(CpuModel, MatchesTheReferenceExecutor) {
         maxRef = std::max(maxRef, std::fabs(double(want[i].data[j])));
         maxAbs = std::max(maxAbs, std::fabs(double(got[i].data[j]) - want[i].data[j]));
       }
-      EXPECT_LE(maxAbs / maxRef, 1e-4) << GetParam() << " " << fn << " result " << i;
+      EXPECT_LE(maxAbs / maxRef, 1e-4) << model << ":" << preset << " " << fn << " result " << i;
     }
   }
-  std::cout << GetParam() << ": " << functions.size() << " functions checked\n";
+  std::cout << model << ":" << preset << ": " << functions.size() << " functions checked\n";
+}
+
+std::string modelTestName(const ::testing::TestParamInfo<const char*>& p) {
+  std::string name = p.param;
+  name[name.find(':')] = '_';
+  return name;
+}
+
+// Every model in models/ at its tiny preset (and HRM-Text at small) on 300 slots.
+class CpuModel : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CpuModel, MatchesTheReferenceExecutor) {
+  const std::string param = GetParam();  // model:preset
+  expectModelMatchesReference(param.substr(0, param.find(':')), param.substr(param.find(':') + 1), 300, 0.05f);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, CpuModel,
                          ::testing::Values("hrm_text:tiny", "hrm_text:small", "transformer:tiny", "ut:tiny", "rins:tiny",
                                            "trm:tiny"),
-                         [](const ::testing::TestParamInfo<const char*>& p) {
-                           std::string name = p.param;
-                           name[name.find(':')] = '_';
-                           return name;
-                         });
+                         modelTestName);
 
+// The full-size presets that fit in memory (the XXL ones need > 24 GiB for weights and two sets of
+// gradients) on 24 slots, weights at the reference's LeCun scale: minutes each on the reference
+// executor, so only with HRMC_TEST_LARGE=1.
+class CpuModelLarge : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CpuModelLarge, MatchesTheReferenceExecutor) {
+  if (!std::getenv("HRMC_TEST_LARGE")) GTEST_SKIP() << "set HRMC_TEST_LARGE=1 to run (minutes per model)";
+  const std::string param = GetParam();
+  expectModelMatchesReference(param.substr(0, param.find(':')), param.substr(param.find(':') + 1), 24, 0.0f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, CpuModelLarge,
+                         ::testing::Values("hrm_text:B", "hrm_text:L", "hrm_text:XL", "transformer:B", "ut:B", "rins:B",
+                                           "trm:B", "transformer:L", "ut:L", "rins:L", "trm:L", "transformer:XL",
+                                           "ut:XL", "rins:XL", "trm:XL"),
+                         modelTestName);
 }  // namespace
 
 namespace {

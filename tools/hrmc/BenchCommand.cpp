@@ -13,6 +13,7 @@
 
 #include "dsl/report/ModelReport.h"
 #include "runtime/data/Packing.h"
+#include "runtime/cpu/AttentionKernels.h"
 #include "runtime/train/Backend.h"
 #include "tools/hrmc/Commands.h"
 
@@ -63,15 +64,6 @@ PackedBatch benchBatch(int64_t slots, int64_t rowLen, int64_t vocab, uint64_t se
 }
 
 // Attention FLOPs of one forward module application per layer: 4·d·Q, Q = Σ attended (query, key) pairs.
-double attendedPairs(const PackedBatch& b) {
-  double q = 0;
-  for (int64_t s = 0; s < b.seq.samples(); ++s) {
-    const double P = b.seq.prefixLens[s], C = b.seq.causalLens[s];
-    q += P * P + C * P + C * (C + 1) / 2;
-  }
-  return q;
-}
-
 }  // namespace
 
 void addBenchCommand(CLI::App& app, int& exitCode) {
@@ -113,14 +105,13 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
     const double roof = sgemmRoof();
     std::unique_ptr<Backend> backendPtr = makeBackend(o->backend, *c->module);
     Backend& backend = *backendPtr;
-    // Attention FLOPs: 4·(heads·head_dim)·Q per attention op in the forward.
-    int64_t attentionOps = 0, hidden = 0;
-    for (const dsl::Node& n : g.nodes)
-      if (n.op == dsl::OpKind::Attention) {
-        ++attentionOps;
-        hidden = n.type.dims[1] * n.type.dims[2];
-      }
-    const double attnFwdPerOp = 4.0 * static_cast<double>(hidden) * attendedPairs(batch);
+    // Attention FLOPs of each attention op's forward: 4 · (heads · head_dim) · its attended pairs.
+    auto attentionFlops = [&](const dsl::Node& n) {
+      const auto mask = n.mask == dsl::MaskKind::Causal ? compiler::MaskKind::Causal
+                        : n.mask == dsl::MaskKind::Full ? compiler::MaskKind::Full
+                                                        : compiler::MaskKind::PrefixLM;
+      return 4.0 * static_cast<double>(n.type.dims[1] * n.type.dims[2]) * cpu::attendedPairs(batch.seq, mask);
+    };
     nlohmann::json results = nlohmann::json::object();
     std::string error;
     for (const std::string mode : {"train_k2", "train_k5", "forward"}) {
@@ -148,14 +139,11 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
       const double t = times[times.size() / 2];
       // Model FLOPs: linear layers (§9) for every slot, attention for the real (query, key) pairs; the
       // backward of an attention in a gradient-carrying step costs 2× its forward.
-      double attn = attnFwdPerOp * static_cast<double>(attentionOps);
-      if (K > 0) {
-        const std::vector<bool> grad = g.stepsWithGrad(K);
-        double gradOps = 0;
-        for (const dsl::Node& n : g.nodes)
-          if (n.op == dsl::OpKind::Attention && (n.step < 0 || grad[n.step])) ++gradOps;
-        attn += 2.0 * attnFwdPerOp * gradOps;
-      }
+      const std::vector<bool> grad = K > 0 ? g.stepsWithGrad(K) : std::vector<bool>();
+      double attn = 0;
+      for (const dsl::Node& n : g.nodes)
+        if (n.op == dsl::OpKind::Attention)
+          attn += attentionFlops(n) * (K > 0 && (n.step < 0 || grad[n.step]) ? 3.0 : 1.0);
       const double linear = (K > 0 ? dsl::trainFlopsPerToken(g, K) : dsl::forwardFlopsPerToken(g)) * slots;
       const double gflops = (linear + attn) / t / 1e9;
       results[mode] = {{"seconds", t}, {"tokens_per_s", slots / t}, {"model_gflops", gflops}, {"roof_fraction", gflops / roof},

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# hrmc's CPU backend against the PyTorch eager baseline (shared/bench/run-torch-baseline) on the same
+# packed batch, alternating the two ROUNDS times so that both see the same machine: prints each
+# round's tokens/s and ratio, then the median ratio per mode.
+# usage: tools/bench-vs-torch.sh {tiny|small} [ROUNDS=3]   (SHARED: the shared folder, default ../shared)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -ge 1 ] || { sed -n 5p "$0"; exit 2; }
+cfg=$1; rounds=${2:-3}
+shared=${SHARED:-$root/../shared}
+hrmc=$root/build/tools/hrmc/hrmc
+[ -x "$hrmc" ] || { echo "error: $hrmc is not built (run tools/build.sh)" >&2; exit 1; }
+[ -x "$shared/bench/run-torch-baseline" ] || { echo "error: no $shared/bench/run-torch-baseline (set SHARED)" >&2; exit 1; }
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+for r in $(seq 1 "$rounds"); do
+  echo "round $r/$rounds: hrmc" >&2
+  "$hrmc" bench "$root/models/hrm_text.hrm" --preset "$cfg" --steps 5 --json > "$log/hrmc.$r"
+  echo "round $r/$rounds: PyTorch" >&2
+  "$shared/bench/run-torch-baseline" "$cfg" 32 256 2 5 | sed -n 's/^JSON //p' > "$log/torch.$r"
+done
+python3 - "$log" "$rounds" <<'EOF'
+import json, statistics, sys
+log, rounds = sys.argv[1], int(sys.argv[2])
+modes = [("train_k2", "train2"), ("train_k5", "train5"), ("forward", "fwd")]
+ratios = {m: [] for m, _ in modes}
+print(f"{'round':>5} {'mode':>9} {'hrmc tok/s':>11} {'torch tok/s':>12} {'ratio':>6}")
+for r in range(1, rounds + 1):
+    h = json.load(open(f"{log}/hrmc.{r}"))["results"]
+    t = json.load(open(f"{log}/torch.{r}"))["results"]
+    for m, tm in modes:
+        a, b = h[m]["tokens_per_s"], t[tm]["slot_tok_s"]
+        ratios[m].append(a / b)
+        print(f"{r:>5} {m:>9} {a:>11.0f} {b:>12.0f} {a / b:>5.2f}x")
+print("median ratio: " + ", ".join(f"{m} {statistics.median(v):.2f}x" for m, v in ratios.items()))
+EOF
