@@ -4,6 +4,7 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -43,6 +44,23 @@ __attribute__((always_inline)) inline float fastExp(float x) {
   p = p * r * r + r + 1.0f;
   const float e = p * std::bit_cast<float>((ni + 127) << 23);
   return x <= -87.0f ? 0.0f : e;
+}
+
+// max(init, x[0..n)). Written with explicit 16-float vectors: GCC keeps a float max reduction scalar
+// (a serial chain of vmaxss) unless it may assume no NaNs and no signed zeros, and the scores use -inf.
+typedef float V16 __attribute__((vector_size(64)));
+__attribute__((always_inline)) inline float maxOf(const float* x, int64_t n, float init) {
+  V16 m = init - V16{};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    V16 v;
+    std::memcpy(&v, x + i, sizeof v);
+    m = m > v ? m : v;
+  }
+  float r = init;
+  for (int c = 0; c < 16; ++c) r = std::max(r, m[c]);
+  for (; i < n; ++i) r = std::max(r, x[i]);
+  return r;
 }
 
 // Sample s occupies slots [begin, begin + length); query t sees keys [begin, keyEnd(t)). keyEnd never
@@ -102,9 +120,7 @@ void onlineSoftmaxBlock(float* s, int64_t ld, int64_t rows, int64_t j0, int64_t 
       std::fill_n(sr, cols, 0.0f);
       continue;
     }
-    float blockMax = kMinusInf;
-#pragma omp simd reduction(max : blockMax)
-    for (int64_t c = 0; c < valid; ++c) blockMax = std::max(blockMax, sr[c]);
+    const float blockMax = maxOf(sr, valid, kMinusInf);
     if (blockMax > m[r]) {  // rescale what was accumulated under the old maximum
       const float f = fastExp(m[r] - blockMax);  // 0 on the first block
       l[r] *= f;
@@ -129,9 +145,7 @@ void softmaxRows(float* s, int64_t ld, int64_t rows, int64_t cols, const int64_t
   for (int64_t r = 0; r < rows; ++r) {
     float* sr = s + r * ld;
     std::fill(sr + seen[r], sr + cols, kMinusInf);
-    float m = kMinusInf;
-#pragma omp simd reduction(max : m)
-    for (int64_t c = 0; c < cols; ++c) m = std::max(m, sr[c]);
+    const float m = maxOf(sr, seen[r], kMinusInf);
     float sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (int64_t c = 0; c < cols; ++c) {
