@@ -7,7 +7,6 @@
 #include <cblas.h>
 
 #include "runtime/cpu/ThreadPool.h"
-#include "runtime/reference/ReferenceKernels.h"
 
 namespace hrmc::runtime::cpu {
 
@@ -88,7 +87,20 @@ void rope(const float* x, float* y, const PackedSeq& seq, int64_t heads, int64_t
 
 void rmsNormGrad(const float* x, const float* g, float* dx, int64_t rows, int64_t d, double eps) {
   ThreadPool::instance().parallelFor(rows, 256, [&](int64_t first, int64_t last) {
-    ref::rmsNormGrad(x + first * d, g + first * d, dx + first * d, last - first, d, eps);
+    for (int64_t r = first; r < last; ++r) {
+      const float* xr = x + r * d;
+      const float* gr = g + r * d;
+      float sumsq = 0, dot = 0;  // vector partial sums (the reference adds in order)
+#pragma omp simd reduction(+ : sumsq, dot)
+      for (int64_t j = 0; j < d; ++j) {
+        sumsq += xr[j] * xr[j];
+        dot += gr[j] * xr[j];
+      }
+      const float inv = 1.0f / std::sqrt(sumsq / static_cast<float>(d) + static_cast<float>(eps));
+      const float k = inv * inv * inv * dot / static_cast<float>(d);
+#pragma omp simd
+      for (int64_t j = 0; j < d; ++j) dx[r * d + j] = inv * gr[j] - k * xr[j];
+    }
   });
 }
 
