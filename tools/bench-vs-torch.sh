@@ -24,13 +24,15 @@ import json, statistics, sys
 log, rounds = sys.argv[1], int(sys.argv[2])
 modes = [("train_k2", "train2"), ("train_k5", "train5"), ("forward", "fwd")]
 ratios = {m: [] for m, _ in modes}
-print(f"{'round':>5} {'mode':>9} {'hrmc tok/s':>11} {'torch tok/s':>12} {'ratio':>6}")
+print(f"{'round':>5} {'mode':>9} {'hrmc tok/s':>11} {'torch tok/s':>12} {'ratio':>6} "
+      f"{'hrmc GFLOP/s':>13} {'torch GFLOP/s':>14} {'roof (hrmc, torch)':>19}")
 for r in range(1, rounds + 1):
-    h = json.load(open(f"{log}/hrmc.{r}"))["results"]
-    t = json.load(open(f"{log}/torch.{r}"))["results"]
+    hj, tj = json.load(open(f"{log}/hrmc.{r}")), json.load(open(f"{log}/torch.{r}"))
+    h, t = hj["results"], tj["results"]
     for m, tm in modes:
         a, b = h[m]["tokens_per_s"], t[tm]["slot_tok_s"]
         ratios[m].append(a / b)
-        print(f"{r:>5} {m:>9} {a:>11.0f} {b:>12.0f} {a / b:>5.2f}x")
+        print(f"{r:>5} {m:>9} {a:>11.0f} {b:>12.0f} {a / b:>5.2f}x {h[m]['model_gflops']:>13.1f} "
+              f"{t[tm]['gflops']:>14.1f} {hj['sgemm_roof_gflops']:>9.0f}, {tj['sgemm_roof_gflops']:.0f}")
 print("median ratio: " + ", ".join(f"{m} {statistics.median(v):.2f}x" for m, v in ratios.items()))
 EOF

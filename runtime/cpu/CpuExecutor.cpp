@@ -301,13 +301,13 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
         flops = 10.0 * attendedPairs(seq, l.mask) * shape[in[0]][1] * shape[in[0]][2];
         break;
       case LaunchKind::CrossEntropy:
-        ref::crossEntropy(f(in[0]), ints(in[1]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);
+        cpu::crossEntropy(f(in[0]), ints(in[1]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);
         break;
       case LaunchKind::CrossEntropyGrad:
-        ref::crossEntropyGrad(f(in[0]), ints(in[1]), f(in[2]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);
+        cpu::crossEntropyGrad(f(in[0]), ints(in[1]), f(in[2]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);
         break;
       case LaunchKind::ArgmaxMatch:
-        ref::argmaxMatch(f(in[0]), ints(in[1]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);
+        cpu::argmaxMatch(f(in[0]), ints(in[1]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);
         break;
       case LaunchKind::LabelMean:
         f(out[0])[0] = ref::labelMean(f(in[0]), ints(in[1]), numel(in[0]));

@@ -21,6 +21,10 @@ void outerSum(const float* a, const float* b, float* y, int64_t rows, int64_t m,
 // Makes OpenBLAS single-threaded for this process (the CPU backend threads around it).
 void useSingleThreadedBlas();
 
+// The losses of ref:: (same results), rows split over the threads once the labels are checked.
+void crossEntropy(const float* logits, const int32_t* labels, float* ce, int64_t T, int64_t V);
+void crossEntropyGrad(const float* logits, const int32_t* labels, const float* g, float* dlogits, int64_t T, int64_t V);
+void argmaxMatch(const float* logits, const int32_t* labels, float* match, int64_t T, int64_t V);
 // Rotate-half RoPE of [T, heads, hd] (inverse: the transpose), bit-identical to ref::rope<float>.
 void rope(const float* x, float* y, const PackedSeq& seq, int64_t heads, int64_t hd, double theta, bool inverse);
 // dx of y = x / sqrt(mean(x²) + eps), rows split over the threads.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 namespace hrmc::runtime::cpu {
 
@@ -27,12 +28,15 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-namespace {
-void runChunk(const std::function<void(int64_t, int64_t)>& fn, int64_t n, int chunks, int index) {
+void ThreadPool::runChunk(const std::function<void(int64_t, int64_t)>& fn, int64_t n, int chunks, int index) {
   const int64_t begin = n * index / chunks, end = n * (index + 1) / chunks;
-  if (begin < end) fn(begin, end);
+  try {
+    if (begin < end) fn(begin, end);
+  } catch (...) {  // kept for the caller, once every chunk is done
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_) error_ = std::current_exception();
+  }
 }
-}  // namespace
 
 void ThreadPool::parallelFor(int64_t n, int64_t minChunk, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
@@ -54,6 +58,7 @@ void ThreadPool::parallelFor(int64_t n, int64_t minChunk, const std::function<vo
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [this] { return pending_ == 0; });
   job_ = nullptr;
+  if (std::exception_ptr error = std::exchange(error_, nullptr)) std::rethrow_exception(error);
 }
 
 void ThreadPool::work(int index) {

@@ -3,6 +3,7 @@
 // Idle workers sleep on a condition variable, so they do not compete with OpenBLAS's own threads.
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -17,11 +18,13 @@ class ThreadPool {
   ~ThreadPool();
   int size() const { return static_cast<int>(workers_.size()) + 1; }
   // Calls fn(begin, end) on contiguous chunks covering [0, n), one chunk per thread (the caller runs
-  // one), never smaller than minChunk. Returns when all are done.
+  // one), never smaller than minChunk. Returns when all are done; then rethrows the first exception
+  // a chunk threw.
   void parallelFor(int64_t n, int64_t minChunk, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
   void work(int index);
+  void runChunk(const std::function<void(int64_t, int64_t)>& fn, int64_t n, int chunks, int index);
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
@@ -31,6 +34,7 @@ class ThreadPool {
   int pending_ = 0;
   uint64_t generation_ = 0;
   bool stop_ = false;
+  std::exception_ptr error_;
 };
 
 }  // namespace hrmc::runtime::cpu

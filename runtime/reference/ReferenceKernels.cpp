@@ -144,6 +144,10 @@ void checkLabel(int32_t label, int64_t t, int64_t V) {
 }
 }  // namespace
 
+void checkLabels(const int32_t* labels, int64_t T, int64_t V) {
+  for (int64_t t = 0; t < T; ++t) checkLabel(labels[t], t, V);
+}
+
 template <typename Real>
 void crossEntropy(const Real* logits, const int32_t* labels, Real* ce, int64_t T, int64_t V) {
   for (int64_t t = 0; t < T; ++t) {

@@ -185,6 +185,27 @@ INSTANTIATE_TEST_SUITE_P(
 
 using Tiny = hrmc::testing::TinyGolden;
 
+// A label outside the vocabulary is a BatchError naming its position in the whole batch (the losses
+// run split over the threads), not an out-of-bounds read or a crash in a worker thread.
+TEST(CpuBackend, BadLabelIsAnErrorNamingItsPosition) {
+  Tiny t;
+  cpu::CpuBackend backend(*t.module);
+  PackedBatch bad = t.batch;
+  const int64_t at = static_cast<int64_t>(bad.labels.size()) - 3;
+  bad.labels[at] = 9999;
+  std::string error;
+  const std::string trainStep = t.module->trainStep(2, error);
+  ASSERT_FALSE(trainStep.empty()) << error;
+  for (const std::string& fn : {std::string("loss"), trainStep}) {
+    try {
+      backend.run(fn, bad, t.weights);
+      ADD_FAILURE() << fn << ": a label outside the vocabulary was not reported";
+    } catch (const BatchError& e) {
+      EXPECT_NE(std::string(e.what()).find("label 9999 at position " + std::to_string(at)), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(CpuBackend, TinyLogitsMatchThePyTorchGolden) {
   Tiny t;
   cpu::CpuBackend backend(*t.module);

@@ -63,7 +63,6 @@ PackedBatch benchBatch(int64_t slots, int64_t rowLen, int64_t vocab, uint64_t se
   return buildBatch(d, chosen, slots, true);
 }
 
-// Attention FLOPs of one forward module application per layer: 4·d·Q, Q = Σ attended (query, key) pairs.
 }  // namespace
 
 void addBenchCommand(CLI::App& app, int& exitCode) {
