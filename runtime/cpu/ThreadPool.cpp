@@ -6,6 +6,21 @@
 
 namespace hrmc::runtime::cpu {
 
+namespace {
+// Polls `ready` until it holds or kSpin has passed; whether it holds.
+template <typename Ready>
+bool spinUntil(Ready ready, std::chrono::microseconds spin) {
+  const auto deadline = std::chrono::steady_clock::now() + spin;
+  for (int i = 0;; ++i) {
+    if (ready()) return true;
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) return false;
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
+}  // namespace
+
 ThreadPool& ThreadPool::instance() {
   static ThreadPool pool([] {
     if (const char* env = std::getenv("HRMC_THREADS"))
@@ -55,8 +70,11 @@ void ThreadPool::parallelFor(int64_t n, int64_t minChunk, const std::function<vo
   }
   wake_.notify_all();
   runChunk(fn, n, chunks, 0);
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return pending_ == 0; });
+  if (!spinUntil([this] { return pending_ == 0; }, kSpin)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [this] { return pending_ == 0; });
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
   job_ = nullptr;
   if (std::exception_ptr error = std::exchange(error_, nullptr)) std::rethrow_exception(error);
 }
@@ -64,6 +82,7 @@ void ThreadPool::parallelFor(int64_t n, int64_t minChunk, const std::function<vo
 void ThreadPool::work(int index) {
   uint64_t seen = 0;
   for (;;) {
+    spinUntil([&] { return stop_ || generation_ != seen; }, kSpin);
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
     if (stop_) return;
@@ -74,8 +93,10 @@ void ThreadPool::work(int index) {
     const int chunks = chunks_;
     lock.unlock();
     runChunk(*job, n, chunks, index);
-    lock.lock();
-    if (--pending_ == 0) done_.notify_one();
+    if (--pending_ == 0) {
+      lock.lock();  // the caller checks pending_ under the lock before it sleeps: no lost wake-up
+      done_.notify_one();
+    }
   }
 }
 

@@ -1,6 +1,10 @@
 #pragma once
 // A fixed pool of worker threads for the CPU backend's kernels: one per core (HRMC_THREADS overrides).
-// Idle workers sleep on a condition variable, so they do not compete with OpenBLAS's own threads.
+// A program runs hundreds of launches back to back, each split over the pool: between launches the
+// threads poll for up to kSpin before they sleep on a condition variable (a sleep/wake round trip
+// costs tens of microseconds in a VM, a poll well under one).
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -23,17 +27,18 @@ class ThreadPool {
   void parallelFor(int64_t n, int64_t minChunk, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
+  static constexpr std::chrono::microseconds kSpin{200};
   void work(int index);
   void runChunk(const std::function<void(int64_t, int64_t)>& fn, int64_t n, int chunks, int index);
   std::vector<std::thread> workers_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards the job below; generation_ and pending_ change under it too
   std::condition_variable wake_, done_;
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t n_ = 0;
   int chunks_ = 0;
-  int pending_ = 0;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  std::atomic<int> pending_{0};         // chunks of the current job that workers have not finished
+  std::atomic<uint64_t> generation_{0};  // bumped per job
+  std::atomic<bool> stop_{false};
   std::exception_ptr error_;
 };
 
