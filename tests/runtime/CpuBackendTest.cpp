@@ -336,7 +336,7 @@ INSTANTIATE_TEST_SUITE_P(Models, CpuModel,
                                            "trm:tiny"),
                          modelTestName);
 
-// The full-size presets whose check fits in 24 GiB (B: 7.3 GiB peak; L about 17; XL and the XXL ones
+// The full-size presets whose check fits in 24 GiB (peak 7.3 GiB for B, 18.4 for L; XL and the XXL ones
 // would need 29 GiB and more for the weights, both executors' gradients and the activations) on 24
 // slots, weights at the reference's LeCun scale: minutes each on the reference executor, so only with
 // HRMC_TEST_LARGE=1.
