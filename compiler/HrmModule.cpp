@@ -1,11 +1,7 @@
 #include "compiler/HrmModule.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <ostream>
 #include <set>
@@ -15,6 +11,7 @@
 #include "compiler/autodiff/TrainStep.h"
 #include "compiler/codegen/CpuJit.h"
 #include "compiler/codegen/HrmToLinalg.h"
+#include "compiler/DebugLevel.h"
 #include "compiler/MlirDiagnostics.h"
 #include "compiler/codegen/KernelCache.h"
 #include "compiler/codegen/KernelPartition.h"
@@ -176,17 +173,15 @@ const HrmModule::CpuProgram* HrmModule::compileForCpu(const std::string& functio
   if (!partitionIntoKernels(*impl_->module, function, partition, error)) return nullptr;
   const auto t1 = Clock::now();
   // HRMC_DEBUG=2 prints each distinct fused kernel as it is compiled (hrm ops with their .hrm lines).
-  if (const char* debug = std::getenv("HRMC_DEBUG"); debug && std::atoi(debug) >= 2) {
+  if (debugLevel() >= 2) {
     std::string text;
     llvm::raw_string_ostream os(text);
     partition.kernels->print(os, mlir::OpPrintingFlags().enableDebugInfo(/*enable=*/true, /*prettyForm=*/true));
     std::fprintf(stderr, "[hrmc] kernels of %s:\n%s\n", function.c_str(), text.c_str());
   }
   auto compiled = std::make_unique<CpuProgram>();
-  const std::string cacheDir = kernelCacheDir();
-  std::error_code noDir;
-  if (!cacheDir.empty()) std::filesystem::create_directories(cacheDir, noDir);
-  const std::string cachePath = cacheDir.empty() || noDir ? "" : kernelCachePath(cacheDir, *partition.kernels);
+  const std::string cacheDir = kernelCacheDir();  // storing an entry creates the folder
+  const std::string cachePath = cacheDir.empty() ? "" : kernelCachePath(cacheDir, *partition.kernels);
   auto resolves = [&](const JitModule& code) {  // also generates each kernel's machine code
     for (const Launch& l : partition.program.launches)
       if (l.kind == LaunchKind::Fused && !code.kernel(l.kernel)) return false;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "dsl/sema/MaskKind.h"
+
 namespace hrmc::compiler {
 
 enum class ElementType { F32, BF16, I32 };
@@ -30,7 +32,7 @@ enum class LaunchKind {
   Linear, MatMul, OuterSum, Rope, Attention, AttentionGrad, CrossEntropy, CrossEntropyGrad, ArgmaxMatch,
   LabelMean, LabelMeanGrad, ExactMatch, EmbeddingGrad, RmsNormGrad, Unbroadcast, MaxGrad,
 };
-enum class MaskKind { PrefixLM, Causal, Full };
+using MaskKind = dsl::MaskKind;
 
 struct Launch {
   LaunchKind kind = LaunchKind::Fused;

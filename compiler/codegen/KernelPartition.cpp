@@ -29,12 +29,6 @@ bool isPerToken(mlir::Type t) {
   return r && r.getRank() > 0 && r.isDynamicDim(0);
 }
 
-MaskKind maskOf(llvm::StringRef m) {
-  if (m == "causal") return MaskKind::Causal;
-  if (m == "full") return MaskKind::Full;
-  return MaskKind::PrefixLM;
-}
-
 // The library launch an op becomes, with its attributes; nullopt for ops that are fused.
 std::optional<Launch> libraryLaunch(Operation* op) {
   using namespace hrm;
@@ -54,11 +48,11 @@ std::optional<Launch> libraryLaunch(Operation* op) {
             return kind(LaunchKind::Rope);
           })
           .Case([&](AttentionOp a) {
-            l.mask = maskOf(a.getMask());
+            l.mask = dsl::maskFromSpelling(a.getMask());
             return kind(LaunchKind::Attention);
           })
           .Case([&](AttentionGradOp a) {
-            l.mask = maskOf(a.getMask());
+            l.mask = dsl::maskFromSpelling(a.getMask());
             return kind(LaunchKind::AttentionGrad);
           })
           .Case([&](CrossEntropyOp) { return kind(LaunchKind::CrossEntropy); })

@@ -22,6 +22,12 @@ const char* spell(MaskKind m) {
   return "?";
 }
 
+MaskKind maskFromSpelling(std::string_view spelling) {
+  if (spelling == "causal") return MaskKind::Causal;
+  if (spelling == "full") return MaskKind::Full;
+  return MaskKind::PrefixLM;
+}
+
 const char* spell(OpKind k) {
   switch (k) {
     case OpKind::Input: return "input";

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dsl/sema/MaskKind.h"
 #include "dsl/source/SourceManager.h"
 
 namespace hrmc::dsl {
@@ -26,8 +27,6 @@ struct TensorType {
   std::string str() const;  // "[T, hidden=128] f32"
 };
 
-enum class MaskKind { PrefixLM, Causal, Full };
-const char* spell(MaskKind m);
 
 enum class OpKind {
   Input, Weight, Constant,

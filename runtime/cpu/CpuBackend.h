@@ -3,11 +3,11 @@
 // JIT-compiled on first use (compiler/HrmModule::compileForCpu), then run by a CpuExecutor.
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <set>
 #include <memory>
 
+#include "compiler/DebugLevel.h"
 #include "runtime/cpu/CpuExecutor.h"
 #include "runtime/cpu/CpuKernels.h"
 #include "runtime/train/Backend.h"
@@ -42,7 +42,7 @@ class CpuBackend : public Backend {
       const compiler::HrmModule::CpuProgram* compiled = module_.compileForCpu(function, error);
       if (!compiled) throw ExecError("cannot compile '" + function + "' for the CPU: " + error);
       slot = std::make_unique<CpuExecutor>(compiled->program, *compiled->code);
-      if (const char* debug = std::getenv("HRMC_DEBUG"); debug && std::atoi(debug) >= 1) {
+      if (compiler::debugLevel() >= 1) {
         std::set<std::string> kernels;
         for (const auto& l : compiled->program.launches)
           if (l.kind == compiler::LaunchKind::Fused) kernels.insert(l.kernel);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 
+#include "compiler/DebugLevel.h"
 #include "runtime/cpu/AttentionKernels.h"
 #include "runtime/cpu/CpuKernels.h"
 #include "runtime/cpu/ThreadPool.h"
@@ -28,11 +29,6 @@ std::vector<int64_t> concreteShape(const compiler::ProgramValue& v, int64_t T) {
   for (int64_t& d : s)
     if (d < 0) d = T;
   return s;
-}
-
-int debugLevel() {
-  const char* env = std::getenv("HRMC_DEBUG");
-  return env ? std::atoi(env) : 0;
 }
 
 // Appends each sample's new keys and values to its sequence's cache for attention launch `index`, then
@@ -106,7 +102,7 @@ MemoryPlan planMemory(const compiler::KernelProgram& program, int64_t T) {
 }
 
 CpuExecutor::CpuExecutor(const compiler::KernelProgram& program, const compiler::JitModule& code)
-    : program_(program), debug_(debugLevel()) {
+    : program_(program), debug_(compiler::debugLevel()) {
   for (const Launch& l : program.launches) kernels_.push_back(l.kind == LaunchKind::Fused ? code.kernel(l.kernel) : nullptr);
 }
 
@@ -292,13 +288,13 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
           attention(f(in[0]), f(in[1]), f(in[2]), f(out[0]), seq, shape[in[0]][1], shape[in[0]][2], l.mask);
         ++attentionIndex;
         // two products (scores, probabilities · v) over the attended pairs
-        flops = 4.0 * attendedPairs(seq, l.mask) * shape[in[0]][1] * shape[in[0]][2];
+        if (debug_ >= 1) flops = 4.0 * attendedPairs(seq, l.mask) * shape[in[0]][1] * shape[in[0]][2];
         break;
       case LaunchKind::AttentionGrad:
         attentionGrad(f(in[0]), f(in[1]), f(in[2]), f(in[3]), f(out[0]), f(out[1]), f(out[2]), seq, shape[in[0]][1],
                       shape[in[0]][2], l.mask);
         // five products: the recomputed scores, dp, dq, dk, dv
-        flops = 10.0 * attendedPairs(seq, l.mask) * shape[in[0]][1] * shape[in[0]][2];
+        if (debug_ >= 1) flops = 10.0 * attendedPairs(seq, l.mask) * shape[in[0]][1] * shape[in[0]][2];
         break;
       case LaunchKind::CrossEntropy:
         cpu::crossEntropy(f(in[0]), ints(in[1]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);

@@ -134,12 +134,6 @@ class Interpreter {
       }
   }
 
-  ref::AttentionMask maskOf(llvm::StringRef m) {
-    if (m == "causal") return ref::AttentionMask::Causal;
-    if (m == "full") return ref::AttentionMask::Full;
-    return ref::AttentionMask::PrefixLM;
-  }
-
   void exec(mlir::Operation& op) {
     using namespace hrm;
     llvm::TypeSwitch<mlir::Operation*>(&op)
@@ -193,7 +187,7 @@ class Interpreter {
         .Case([&](AttentionOp a) {
           const HostTensor<Real>& q = real(a.getQ());
           ref::attention(q.data.data(), real(a.getK()).data.data(), real(a.getV()).data.data(), result(op).data.data(),
-                         batch_.seq, q.shape[1], q.shape[2], maskOf(a.getMask()));
+                         batch_.seq, q.shape[1], q.shape[2], dsl::maskFromSpelling(a.getMask()));
         })
         .Case([&](SoftmaxOp s) {
           const HostTensor<Real>& x = real(s.getX());
@@ -304,7 +298,7 @@ class Interpreter {
           HostTensor<Real> dq(shape), dk(shape), dv(shape);
           ref::attentionGrad(q.data.data(), real(a.getK()).data.data(), real(a.getV()).data.data(),
                              real(a.getGrad()).data.data(), dq.data.data(), dk.data.data(), dv.data.data(), batch_.seq,
-                             shape[1], shape[2], maskOf(a.getMask()));
+                             shape[1], shape[2], dsl::maskFromSpelling(a.getMask()));
           slots_[a.getDq()].real = std::move(dq);
           slots_[a.getDk()].real = std::move(dk);
           slots_[a.getDv()].real = std::move(dv);

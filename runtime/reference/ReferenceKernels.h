@@ -4,11 +4,12 @@
 // These are the oracle: every backend is tested against them.
 #include <cstdint>
 
+#include "dsl/sema/MaskKind.h"
 #include "runtime/batch/PackedBatch.h"
 
 namespace hrmc::runtime::ref {
 
-enum class AttentionMask { PrefixLM, Causal, Full };
+using AttentionMask = dsl::MaskKind;
 
 // y[r, o] = Σ_i x[r, i] · w[o, i]   (x Wᵀ, W stored [out, in])
 template <typename Real>

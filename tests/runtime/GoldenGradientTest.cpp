@@ -1,5 +1,6 @@
-// train_step on the reference executor against the PyTorch gradients of ../shared/golden/tiny at
-// credit windows K = 2 and K = 5 (issue: autodiff), on the reference executor and the fused CPU backend. At K = 2 the embedding gets no gradient at all.
+// train_step against the PyTorch gradients of ../shared/golden/tiny at credit windows K = 2 and K = 5
+// (issue: autodiff), on the reference executor and on the fused CPU backend. At K = 2 the embedding
+// gets no gradient at all.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -106,10 +106,7 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
     Backend& backend = *backendPtr;
     // Attention FLOPs of each attention op's forward: 4 · (heads · head_dim) · its attended pairs.
     auto attentionFlops = [&](const dsl::Node& n) {
-      const auto mask = n.mask == dsl::MaskKind::Causal ? compiler::MaskKind::Causal
-                        : n.mask == dsl::MaskKind::Full ? compiler::MaskKind::Full
-                                                        : compiler::MaskKind::PrefixLM;
-      return 4.0 * static_cast<double>(n.type.dims[1] * n.type.dims[2]) * cpu::attendedPairs(batch.seq, mask);
+      return 4.0 * static_cast<double>(n.type.dims[1] * n.type.dims[2]) * cpu::attendedPairs(batch.seq, n.mask);
     };
     nlohmann::json results = nlohmann::json::object();
     std::string error;
