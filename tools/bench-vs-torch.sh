@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
-# hrmc's CPU backend against the PyTorch eager baseline (shared/bench/run-torch-baseline) on the same
+# hrmc's CPU backend against the PyTorch eager baseline (the team's shared/bench/run-torch-baseline) on the same
 # packed batch, alternating the two ROUNDS times so that both see the same machine: prints each
 # round's tokens/s and ratio, then the median ratio per mode.
-# usage: tools/bench-vs-torch.sh {tiny|small} [ROUNDS=3]   (SHARED: the shared folder, default ../shared)
+# usage: tools/bench-vs-torch.sh {tiny|small} [ROUNDS=3] [BASELINE=../shared/bench/run-torch-baseline]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -ge 1 ] || { sed -n 5p "$0"; exit 2; }
 cfg=$1; rounds=${2:-3}
-shared=${SHARED:-$root/../shared}
+baseline=${3:-$root/../shared/bench/run-torch-baseline}
 hrmc=$root/build/tools/hrmc/hrmc
 [ -x "$hrmc" ] || { echo "error: $hrmc is not built (run tools/build.sh)" >&2; exit 1; }
-[ -x "$shared/bench/run-torch-baseline" ] || { echo "error: no $shared/bench/run-torch-baseline (set SHARED)" >&2; exit 1; }
+[ -x "$baseline" ] || { echo "error: the PyTorch baseline $baseline is absent or not executable; give its path as the third argument (the comparison is optional: hrmc bench runs without it)" >&2; exit 1; }
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: hrmc" >&2
   "$hrmc" bench "$root/models/hrm_text.hrm" --preset "$cfg" --steps 5 --json > "$log/hrmc.$r"
   echo "round $r/$rounds: PyTorch" >&2
-  "$shared/bench/run-torch-baseline" "$cfg" 32 256 2 5 | sed -n 's/^JSON //p' > "$log/torch.$r"
+  "$baseline" "$cfg" 32 256 2 5 | sed -n 's/^JSON //p' > "$log/torch.$r"
 done
 python3 - "$log" "$rounds" <<'EOF'
 import json, statistics, sys

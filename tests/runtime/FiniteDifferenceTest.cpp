@@ -158,7 +158,7 @@ TEST(StopGradient, BlocksTheGradientOfWhatItWraps) {
 // The whole tiny HRM-Text model with the golden weights: truncated backprop at K = 2 and K = 5.
 TEST(TinyHrmText, TrainStepMatchesFiniteDifferencesAtK2AndK5) {
   Compiled c = compile("", std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm", "tiny");
-  ArrayDir golden(std::string(HRMC_SHARED_DIR) + "/golden/tiny");
+  ArrayDir golden(std::string(HRMC_GOLDEN_DIR) + "/tiny");
   WeightMap w = golden.named("params_init");
   w["model.zL_init"] = golden.floats("zL_init");
   PackedBatch batch = golden.batch();

@@ -1,4 +1,4 @@
-// The reference executor against the PyTorch goldens of ../shared/golden/tiny (issue: dialect +
+// The reference executor against the PyTorch goldens of tests/golden/tiny (issue: dialect +
 // reference executor): logits, per-token CE, loss and the state after every recurrent step.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// train_step against the PyTorch gradients of ../shared/golden/tiny at credit windows K = 2 and K = 5
+// train_step against the PyTorch gradients of tests/golden/tiny at credit windows K = 2 and K = 5
 // (issue: autodiff), on the reference executor and on the fused CPU backend. At K = 2 the embedding
 // gets no gradient at all.
 #include <gtest/gtest.h>

@@ -11,7 +11,7 @@ using namespace hrmc::runtime;
 namespace {
 
 TEST(AdamAtan2, OneStepMatchesPyTorch) {
-  ArrayDir golden(std::string(HRMC_SHARED_DIR) + "/golden/tiny");
+  ArrayDir golden(std::string(HRMC_GOLDEN_DIR) + "/tiny");
   auto params = golden.named("params_init");
   auto grads = golden.named("grads_bp5");
   auto want = golden.named("params_after_adamatan2_step_bp5");

@@ -1,5 +1,5 @@
 #pragma once
-// The tiny HRM-Text model compiled to hrm, with the weights and batch of ../shared/golden/tiny.
+// The tiny HRM-Text model compiled to hrm, with the weights and batch of tests/golden/tiny.
 #include <gtest/gtest.h>
 
 #include "compiler/HrmModule.h"
@@ -12,7 +12,7 @@ namespace hrmc::testing {
 struct TinyGolden {
   std::unique_ptr<dsl::FrontendResult> fe;
   std::unique_ptr<compiler::HrmModule> module;
-  runtime::ArrayDir golden{std::string(HRMC_SHARED_DIR) + "/golden/tiny"};
+  runtime::ArrayDir golden{std::string(HRMC_GOLDEN_DIR) + "/tiny"};
   runtime::WeightMap weights;
   runtime::PackedBatch batch;
 
