@@ -1,5 +1,6 @@
 #include "compiler/HrmModule.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -9,12 +10,12 @@
 #include "llvm/ADT/DenseSet.h"
 
 #include "compiler/autodiff/TrainStep.h"
-#include "compiler/codegen/CpuJit.h"
-#include "compiler/codegen/HrmToLinalg.h"
+#include "compiler/codegen/Target.h"
+#include "compiler/kernels/KernelFusion.h"
 #include "compiler/DebugLevel.h"
 #include "compiler/MlirDiagnostics.h"
-#include "compiler/codegen/KernelCache.h"
-#include "compiler/codegen/KernelPartition.h"
+#include "compiler/kernels/KernelCache.h"
+#include "compiler/kernels/KernelPartition.h"
 #include "compiler/lowering/GraphToHrm.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -29,7 +30,7 @@ struct HrmModule::Impl {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   Credit credit;
   bool responseOnly = true;
-  std::map<std::string, std::unique_ptr<HrmModule::CpuProgram>> cpu;  // compileForCpu, by function
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<CompiledProgram>> compiled;  // by (function, target)
 };
 
 HrmModule::HrmModule() : impl_(std::make_unique<Impl>()) {
@@ -152,21 +153,22 @@ std::vector<HrmModule::Residual> HrmModule::residuals(const std::string& functio
   return out;
 }
 
-bool HrmModule::lowerElementwiseToLinalg(std::string& error) {
-  mlir::PassManager pm(&impl_->context);
-  pm.addPass(createHrmToLinalgPass());
-  pm.addPass(mlir::createCSEPass());
-  DiagnosticCapture capture(impl_->context);
-  if (mlir::failed(pm.run(*impl_->module))) {
-    error = "lowering to linalg failed:\n" + capture.text;
-    return false;
-  }
-  return true;
+namespace {
+
+std::vector<std::string> fusedKernelNames(const KernelProgram& program) {
+  std::set<std::string> names;
+  for (const Launch& l : program.launches)
+    if (l.kind == LaunchKind::Fused) names.insert(l.kernel);
+  return {names.begin(), names.end()};
 }
 
-const HrmModule::CpuProgram* HrmModule::compileForCpu(const std::string& function, std::string& error) {
-  auto& slot = impl_->cpu[function];
+}  // namespace
+
+const CompiledProgram* HrmModule::compile(const std::string& function, const std::string& targetName, std::string& error) {
+  auto& slot = impl_->compiled[{function, targetName}];
   if (slot) return slot.get();
+  std::unique_ptr<Target> target = makeTarget(targetName, error);
+  if (!target) return nullptr;
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   Partition partition;
@@ -179,35 +181,25 @@ const HrmModule::CpuProgram* HrmModule::compileForCpu(const std::string& functio
     partition.kernels->print(os, mlir::OpPrintingFlags().enableDebugInfo(/*enable=*/true, /*prettyForm=*/true));
     std::fprintf(stderr, "[hrmc] kernels of %s:\n%s\n", function.c_str(), text.c_str());
   }
-  auto compiled = std::make_unique<CpuProgram>();
+  auto compiled = std::make_unique<CompiledProgram>();
+  compiled->target = targetName;
+  const std::vector<std::string> kernels = fusedKernelNames(partition.program);
   const std::string cacheDir = kernelCacheDir();  // storing an entry creates the folder
-  const std::string cachePath = cacheDir.empty() ? "" : kernelCachePath(cacheDir, *partition.kernels);
-  auto resolves = [&](const JitModule& code) {  // also generates each kernel's machine code
-    for (const Launch& l : partition.program.launches)
-      if (l.kind == LaunchKind::Fused && !code.kernel(l.kernel)) return false;
-    return true;
-  };
+  const std::string cachePath = cacheDir.empty() ? "" : kernelCachePath(cacheDir, *partition.kernels, target->cacheKey());
   std::string why;
-  if (!cachePath.empty()) compiled->code = loadCachedKernels(cachePath, why);
-  if (compiled->code && !resolves(*compiled->code)) {  // never trust a partial entry
-    compiled->code.reset();
-    why = "some kernels are missing";
-  }
-  if (!compiled->code && !cachePath.empty()) compiled->cacheMiss = why;
-  compiled->fromCache = static_cast<bool>(compiled->code);
+  if (!cachePath.empty() && loadCachedBinary(cachePath, compiled->binary, why))
+    compiled->fromCache = target->definesKernels(compiled->binary, kernels, why);  // never trust a partial entry
+  if (!compiled->fromCache && !cachePath.empty()) compiled->cacheMiss = why;
   auto t2 = Clock::now();
-  if (!compiled->code) {
-    if (!lowerKernelsToLLVM(*partition.kernels, error)) return nullptr;
+  if (!compiled->fromCache) {
+    if (!fuseKernels(*partition.kernels, error) || !bufferizeKernels(*partition.kernels, error)) return nullptr;
     t2 = Clock::now();
-    std::string object;
-    if (!compileKernelsToObject(*partition.kernels, object, error)) return nullptr;
-    compiled->code = loadKernelObject(object, error);
-    if (!compiled->code) return nullptr;
-    if (!resolves(*compiled->code)) {
-      error = "the JIT-compiled module lacks some of its kernels";
+    if (!target->generate(*partition.kernels, compiled->binary, error)) return nullptr;
+    if (!target->definesKernels(compiled->binary, kernels, why)) {
+      error = "the generated code lacks some of its kernels: " + why;
       return nullptr;
     }
-    if (!cachePath.empty()) storeCachedKernels(object, cachePath);
+    if (!cachePath.empty()) storeCachedBinary(compiled->binary, cachePath);
   }
   compiled->program = std::move(partition.program);
   const auto t3 = Clock::now();
@@ -217,8 +209,10 @@ const HrmModule::CpuProgram* HrmModule::compileForCpu(const std::string& functio
   return slot.get();
 }
 
-bool HrmModule::printKernels(const std::string& function, const std::string& stage, const std::string& kernel,
-                             bool withLocations, std::string& out, std::string& error) {
+bool HrmModule::printKernels(const std::string& function, const std::string& stage, const std::string& targetName,
+                             const std::string& kernel, bool withLocations, std::string& out, std::string& error) {
+  std::unique_ptr<Target> target = makeTarget(targetName, error);
+  if (!target) return false;
   Partition partition;
   if (!partitionIntoKernels(*impl_->module, function, partition, error)) return false;
   if (!kernel.empty()) {
@@ -239,14 +233,19 @@ bool HrmModule::printKernels(const std::string& function, const std::string& sta
     partition.kernels->print(os, flags);
     return true;
   }
-  std::string linalg;
-  if (!lowerKernelsToLLVM(*partition.kernels, error, &linalg)) return false;
-  if (stage == "linalg") {
-    os << linalg;
+  if (!fuseKernels(*partition.kernels, error)) return false;
+  if (stage == "kernels") {
+    partition.kernels->print(os, flags);
     return true;
   }
+  const std::vector<const char*>& tail = findTarget(targetName)->stages;
+  if (std::find_if(tail.begin(), tail.end(), [&](const char* s) { return stage == s; }) == tail.end()) {
+    error = "the " + target->name() + " target has no stage '" + stage + "'";
+    return false;
+  }
+  if (!bufferizeKernels(*partition.kernels, error)) return false;
   std::string text;
-  if (!translateKernels(*partition.kernels, stage == "asm", text, error)) return false;
+  if (!target->print(*partition.kernels, stage, text, error)) return false;
   os << text;
   return true;
 }

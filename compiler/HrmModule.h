@@ -6,8 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/JitModule.h"
-#include "compiler/KernelProgram.h"
+#include "compiler/kernels/KernelProgram.h"
 #include "dsl/sema/ModelGraph.h"
 
 namespace mlir {
@@ -67,27 +66,16 @@ class HrmModule {
   // The model's `objective`: true for response_only (loss on response tokens), false for all_tokens.
   bool responseOnly() const;
 
-  // Backend stage 1 over the whole module, for inspection (--emit=linalg): element-wise ops become
-  // linalg.generic on tensors.
-  bool lowerElementwiseToLinalg(std::string& error);
-
-  // Backend stages 3-4 for the CPU: `function` split into kernel launches, its fused kernels
-  // JIT-compiled for the host CPU. Built on first use, then cached in this module.
-  struct CpuProgram {
-    KernelProgram program;
-    std::unique_ptr<JitModule> code;
-    bool fromCache = false;  // the kernels' object code came from the on-disk cache
-    std::string cacheMiss;   // otherwise, why not ("no entry", "checksum mismatch", ...)
-    struct {
-      double partition = 0, lowering = 0, llvm = 0;  // seconds spent in each compile stage
-    } timings;
-  };
-  const CpuProgram* compileForCpu(const std::string& function, std::string& error);
-  // The CPU backend's stages for inspection: "fused" (each kernel as hrm ops with its source lines,
-  // and the launch list), "linalg" (kernels after fusion), "llvm" (optimised LLVM IR), "asm".
-  // `kernel` limits the output to one fused kernel ("" for all).
-  bool printKernels(const std::string& function, const std::string& stage, const std::string& kernel,
-                    bool withLocations, std::string& out, std::string& error);
+  // `function` compiled for `target` ("cpu"): split into kernel launches, the fused kernels through
+  // the target-neutral kernel stages and the target's code generator (or from the kernel cache).
+  // Built on first use, then cached in this module; null with `error` on failure.
+  const CompiledProgram* compile(const std::string& function, const std::string& target, std::string& error);
+  // A stage of the --emit ladder after `grad` for one function: "fused" (the launch list, and each
+  // fused kernel as hrm ops with its source lines), "kernels" (after element-wise fusion, on tensors),
+  // then the target's own stages (cpu: "llvm" optimised LLVM IR, "asm" host assembly). `kernel`
+  // limits the output to one fused kernel ("" for all).
+  bool printKernels(const std::string& function, const std::string& stage, const std::string& target,
+                    const std::string& kernel, bool withLocations, std::string& out, std::string& error);
 
   // The module's text; with locations, each op ends in loc("file.hrm":line:col).
   std::string print(bool withLocations) const;

@@ -1,5 +1,7 @@
 #include "compiler/autodiff/TrainStep.h"
 
+#include "dsl/sema/CreditSplit.h"
+
 #include "compiler/dialect/HrmDialect.h"
 #include "compiler/lowering/GraphToHrm.h"
 #include "llvm/ADT/DenseMap.h"
@@ -84,9 +86,8 @@ bool creditWindow(mlir::func::FuncOp fn, int K, std::vector<bool>& inWindow, std
             " steps (1.." + std::to_string(numH + numL) + ")";
     return false;
   }
-  // H-first split (HRM-TEXT.md §2): H_bp = min(Hc, K − 1), at least one L step when there are any.
-  const int hBp = numL > 0 ? std::min(numH, K - 1) : std::min(numH, K);
-  const int lBp = K - hBp;
+  const dsl::CreditSplit split = dsl::creditSplit(K, numH, numL);
+  const int hBp = split.slow, lBp = split.fast;
   if (lBp > numL) {
     error = "credit window K = " + std::to_string(K) + " needs " + std::to_string(lBp) + " L steps; the recurrence has " +
             std::to_string(numL);

@@ -2,6 +2,7 @@
 // inferReturnTypes (used by builders and, through InferTypeOpInterface, by the verifier); the other
 // ops have a verify() here.
 #include "compiler/dialect/HrmDialect.h"
+#include "dsl/sema/ModelGraph.h"
 
 #include "mlir/IR/Diagnostics.h"
 
@@ -30,11 +31,9 @@ std::string str(Type t) {
   return s;
 }
 
-// Mixed precisions compute in the wider type: bf16 with f32 gives f32.
-Type promote(Type a, Type b) {
-  if (a == b) return a;
-  return a.getIntOrFloatBitWidth() >= b.getIntOrFloatBitWidth() ? a : b;
-}
+// The dsl's promotion rule (dsl::promote) on element types.
+dsl::DType dtypeOf(Type t) { return t.isBF16() ? dsl::DType::BF16 : t.isInteger(32) ? dsl::DType::I32 : dsl::DType::F32; }
+Type promote(Type a, Type b) { return dsl::promote(dtypeOf(a), dtypeOf(b)) == dtypeOf(a) ? a : b; }
 
 LogicalResult result(llvm::SmallVectorImpl<Type>& out, llvm::ArrayRef<int64_t> shape, Type elem) {
   out.push_back(RankedTensorType::get(shape, elem));
@@ -142,7 +141,9 @@ HRM_UNARY_INFER(StopGradientOp)
 LogicalResult RmsNormOp::inferReturnTypes(mlir::MLIRContext*, std::optional<mlir::Location> loc, Adaptor a,
                                           llvm::SmallVectorImpl<Type>& out) {
   if (ranked(a.getX().getType()).getRank() < 1) return fail(loc, "rms_norm needs rank >= 1");
-  if (a.getEps().convertToDouble() <= 0) return fail(loc, "rms_norm eps must be positive");
+  // While parsing, inference runs before the attribute dictionary is read: check eps once it is there
+  // (the verifier runs inference again).
+  if (a.getEpsAttr() && a.getEps().convertToDouble() <= 0) return fail(loc, "rms_norm eps must be positive");
   out.push_back(a.getX().getType());
   return success();
 }
@@ -161,8 +162,11 @@ LogicalResult AttentionOp::inferReturnTypes(mlir::MLIRContext*, std::optional<ml
   auto q = ranked(a.getQ().getType());
   if (q.getRank() != 3 || a.getK().getType() != q || a.getV().getType() != q)
     return fail(loc, "attention needs q, k, v of one type [T, heads, head_dim]");
-  llvm::StringRef m = a.getMask();
-  if (m != "prefixlm" && m != "causal" && m != "full") return fail(loc, "mask must be prefixlm, causal or full, got '" + m + "'");
+  // As for rms_norm's eps: the mask is checked once the attributes are read.
+  if (a.getMaskAttr()) {
+    llvm::StringRef m = a.getMask();
+    if (m != "prefixlm" && m != "causal" && m != "full") return fail(loc, "mask must be prefixlm, causal or full, got '" + m + "'");
+  }
   out.push_back(q);
   return success();
 }

@@ -128,6 +128,15 @@ class Lowering {
         error = std::string("internal error: cannot lower node '") + dsl::spell(n.op) + "'";
         return false;
       }
+      // Sema's type of every op is the one the dialect infers (one promotion rule, dsl::promote).
+      if (values_[i].getType() != type(n.type)) {
+        std::string got;
+        llvm::raw_string_ostream os(got);
+        values_[i].getType().print(os);
+        error = std::string("internal error: sema types '") + dsl::spell(n.op) + "' at line " + std::to_string(n.loc.line) +
+                " as " + n.type.str() + ", the hrm dialect infers " + got;
+        return false;
+      }
     }
     if (openStep >= 0) closeStep();
 

@@ -287,6 +287,7 @@ Value Elaborator::callBuiltin(const std::string& name, Loc at, std::vector<Value
     nd.op = lin ? OpKind::Linear : OpKind::MatMul;
     nd.inputs = {arg(0).node, arg(1).node};
     nd.type = *x;
+    nd.type.dtype = promote(x->dtype, w->dtype);
     nd.type.dims.back() = w->dims[lin ? 0 : 1];
     nd.type.names.back() = w->names[lin ? 0 : 1];
     nd.loc = at;
@@ -390,7 +391,7 @@ Value Elaborator::callBuiltin(const std::string& name, Loc at, std::vector<Value
       Node nd = unary(OpKind::Reshape, t);
       return emit(nd);
     }
-    return coerceToType(arg(0), t, at, "the value");
+    return coerceToType(arg(0), t, /*dtypeWritten=*/false, at, "the value");
   }
   if (name == "split") {
     const TensorType* xp = tensorArg(0);

@@ -19,11 +19,18 @@ void Elaborator::execBlock(const ast::Block& b) {
   ctx_.scope = saved;
 }
 
-Value Elaborator::coerceToType(const Value& v, const TensorType& want, Loc loc, const std::string& what) {
+Value Elaborator::coerceToType(const Value& v, const TensorType& want, bool dtypeWritten, Loc loc, const std::string& what) {
   Value t = v;
   if (t.isScalarNumber()) t = constant(t.number(), loc);
   if (!expectTensor(t, loc, what)) return Value::error();
   const TensorType& got = typeOf(t);
+  // A written dtype is a promise about the value: hrmc has no implicit casts, so a different one is
+  // an error rather than a declaration that is silently ignored.
+  if (dtypeWritten && got.dtype != want.dtype) {
+    error(loc, what + " is " + spell(got.dtype) + ", but it is declared " + spell(want.dtype),
+          std::string("declare it ") + spell(got.dtype) + ", or leave the dtype out to take the value's");
+    return Value::error();
+  }
   if (got.dims == want.dims) return t;
   // A declared type may broadcast the value (a [hidden] state start broadcast over [T, hidden]).
   bool ok = got.dims.size() <= want.dims.size();
@@ -52,7 +59,8 @@ void Elaborator::exec(const ast::Stmt& s) {
       }
       Value v = eval(*s.value);
       if (!v.isError() && s.type) {
-        if (auto t = evalTensorType(*s.type)) v = coerceToType(v, *t, s.value->loc, "the start of state '" + s.names[0] + "'");
+        if (auto t = evalTensorType(*s.type))
+          v = coerceToType(v, *t, !s.type->dtype.empty(), s.value->loc, "the start of state '" + s.names[0] + "'");
       } else if (!v.isError()) {
         if (!expectTensor(v, s.value->loc, "a state")) v = Value::error();
       }
@@ -149,7 +157,7 @@ void Elaborator::execAssign(const ast::Stmt& s) {
   currentStep_ = savedStep;
   stepFrameDepth_ = savedDepth;
   if (!v.isError() && s.type) {
-    if (auto t = evalTensorType(*s.type)) v = coerceToType(v, *t, s.value->loc, "'" + name + "'");
+    if (auto t = evalTensorType(*s.type)) v = coerceToType(v, *t, !s.type->dtype.empty(), s.value->loc, "'" + name + "'");
   }
   if (isStep && !v.isError() && !var->value.isError()) {
     if (!expectTensor(v, s.value->loc, "the new value of state '" + name + "'")) return;
@@ -166,6 +174,21 @@ void Elaborator::execAssign(const ast::Stmt& s) {
     var->value = v;
   } else {
     ctx_.scope->vars[name] = Var{v, false, static_cast<int>(loops_.size()), s.nameLocs[0]};
+  }
+}
+
+void Elaborator::checkNestedLoopCounts(const ast::Block& b) {
+  for (const auto& st : b.stmts) {
+    if (st->kind == ast::StmtKind::Slow || st->kind == ast::StmtKind::Fast) {
+      const Value n = eval(*st->value);
+      if (n.kind == Value::Kind::Int && (n.i < 0 || n.i > ElabLimits::kMaxLoopCount))
+        error(st->value->loc, std::string("the ") + (st->kind == ast::StmtKind::Slow ? "slow" : "fast") + " loop count is " +
+                                  std::to_string(n.i) + "; it must be between 0 and " + std::to_string(ElabLimits::kMaxLoopCount));
+      checkNestedLoopCounts(st->body);
+    } else if (st->kind == ast::StmtKind::If) {
+      checkNestedLoopCounts(st->body);
+      if (st->elseBody) checkNestedLoopCounts(*st->elseBody);
+    }
   }
 }
 
@@ -196,6 +219,11 @@ void Elaborator::execLoop(const ast::Stmt& s) {
     error(s.value->loc, std::string("the ") + kw + " loop count is " + std::to_string(count) +
                             "; it must be between 0 and " + std::to_string(ElabLimits::kMaxLoopCount));
     return;
+  }
+  if (count == 0) {
+    diags_.warning(s.value->loc, std::string("this ") + kw + " loop runs 0 times: its body never runs",
+                   "a recurrence loop count comes from the config; 0 removes the loop's steps");
+    checkNestedLoopCounts(s.body);  // a body that never runs still gets its loop counts checked
   }
   loops_.push_back(slow ? LoopKind::Slow : LoopKind::Fast);
   loopIters_.push_back(0);

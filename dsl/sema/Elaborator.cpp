@@ -491,6 +491,7 @@ Value Elaborator::tensorBinary(const ast::Expr& e, const Value& a0, const Value&
     }
     n.op = OpKind::MatMul;
     n.type = ta;
+    n.type.dtype = promote(ta.dtype, tb.dtype);
     n.type.dims.back() = tb.dims[1];
     n.type.names.back() = tb.names[1];
     return Value::tensor(addNode(std::move(n)));
@@ -507,7 +508,7 @@ Value Elaborator::tensorBinary(const ast::Expr& e, const Value& a0, const Value&
   // Broadcasting aligns trailing dimensions; each pair must be equal or one of them 1 (or missing).
   const size_t rank = std::max(ta.dims.size(), tb.dims.size());
   TensorType out;
-  out.dtype = ta.dtype == tb.dtype ? ta.dtype : DType::F32;
+  out.dtype = promote(ta.dtype, tb.dtype);
   out.dims.assign(rank, 1);
   out.names.assign(rank, "");
   for (size_t i = 0; i < rank; ++i) {

@@ -94,8 +94,11 @@ class Elaborator {
   void exec(const ast::Stmt& s);
   void execAssign(const ast::Stmt& s);
   void execLoop(const ast::Stmt& s);
+  // The loop counts inside a body that does not run (a loop of count 0), checked all the same.
+  void checkNestedLoopCounts(const ast::Block& b);
   Var* findVar(const std::string& name);
-  Value coerceToType(const Value& v, const TensorType& want, Loc loc, const std::string& what);
+  // `dtypeWritten`: the declaration names a dtype, which must then be the value's.
+  Value coerceToType(const Value& v, const TensorType& want, bool dtypeWritten, Loc loc, const std::string& what);
 
   // --- Builtins.cpp
   bool isBuiltin(const std::string& name) const;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dsl/sema/CreditSplit.h"
 #include "dsl/sema/Elaborator.h"
 
 namespace hrmc::dsl {
@@ -437,6 +438,16 @@ std::optional<ModelGraph> Elaborator::elaborateModel() {
     if (diags_.hasErrors()) return std::nullopt;
     if (!expectTensor(out, fwd->loc, "the model's forward result")) return std::nullopt;
     graph_.output = out.node;
+    // A weight the forward never reads still takes memory, an optimizer state and a checkpoint entry.
+    std::vector<bool> used(graph_.nodes.size(), false);
+    used[graph_.output] = true;
+    for (size_t i = graph_.nodes.size(); i-- > 0;)  // inputs come before the nodes that read them
+      if (used[i])
+        for (int in : graph_.nodes[i].inputs) used[in] = true;
+    for (const Weight& w : graph_.weights)
+      if (!used[w.node])
+        diags_.warning(w.loc, "weight '" + w.name + "' is never used by the forward",
+                       "it still takes memory and a checkpoint entry: use it, or remove the member");
     // Credit-window checks need the unrolled recurrence.
     const CreditWindow& c = graph_.credit;
     const int numSlow = graph_.countSteps(Level::Slow), numFast = graph_.countSteps(Level::Fast);
@@ -448,9 +459,9 @@ std::optional<ModelGraph> Elaborator::elaborateModel() {
         error(c.loc, "credit max is " + std::to_string(c.maxSteps) + ", but the recurrence has only " +
                          std::to_string(numSlow + numFast) + " steps");
       } else {
-        int slowBp = numFast > 0 ? std::min(numSlow, c.maxSteps - 1) : std::min(numSlow, c.maxSteps);
-        if (c.maxSteps - slowBp > numFast)
-          error(c.loc, "credit max " + std::to_string(c.maxSteps) + " needs " + std::to_string(c.maxSteps - slowBp) +
+        const CreditSplit split = creditSplit(c.maxSteps, numSlow, numFast);
+        if (split.fast > numFast)
+          error(c.loc, "credit max " + std::to_string(c.maxSteps) + " needs " + std::to_string(split.fast) +
                            " fast steps under the H-first split, but the recurrence has " + std::to_string(numFast));
       }
     }

@@ -1,5 +1,7 @@
 #include "dsl/sema/ModelGraph.h"
 
+#include "dsl/sema/CreditSplit.h"
+
 #include <algorithm>
 
 namespace hrmc::dsl {
@@ -95,12 +97,10 @@ std::vector<bool> ModelGraph::stepsWithGrad(int K) const {
   if (!credit.declared) return grad;
   const int numSlow = countSteps(Level::Slow);
   const int numFast = countSteps(Level::Fast);
-  // H-first split (HRM-TEXT.md §2): H_bp = min(Hc, K-1) keeps at least one L step when there are any.
-  const int slowBp = numFast > 0 ? std::min(numSlow, K - 1) : std::min(numSlow, K);
-  const int fastBp = K - slowBp;
+  const CreditSplit split = creditSplit(K, numSlow, numFast);
   for (size_t i = 0; i < steps.size(); ++i) {
     const Step& s = steps[i];
-    grad[i] = s.level == Level::Slow ? s.levelIndex >= numSlow - slowBp : s.levelIndex >= numFast - fastBp;
+    grad[i] = s.level == Level::Slow ? s.levelIndex >= numSlow - split.slow : s.levelIndex >= numFast - split.fast;
   }
   return grad;
 }

@@ -15,6 +15,13 @@ namespace hrmc::dsl {
 
 enum class DType { F32, BF16, I32 };
 const char* spell(DType t);
+// The one dtype promotion rule (sema's types and the hrm dialect's inferred types both use it): mixed
+// precisions compute in the wider type, so bf16 with f32 gives f32.
+inline DType promote(DType a, DType b) {
+  if (a == b) return a;
+  auto bits = [](DType t) { return t == DType::BF16 ? 16 : 32; };
+  return bits(a) >= bits(b) ? a : b;
+}
 
 constexpr int64_t kDimT = -1;  // the packed-token dimension
 

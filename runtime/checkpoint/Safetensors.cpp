@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -77,8 +78,11 @@ SafetensorsFile readSafetensors(const std::string& path) {
   const int64_t size = in.tellg();
   in.seekg(0);
   uint64_t hlen = 0;
-  if (size < 8 || !in.read(reinterpret_cast<char*>(&hlen), 8) || hlen > static_cast<uint64_t>(size) - 8 || hlen > (1u << 30))
+  if (size < 8 || !in.read(reinterpret_cast<char*>(&hlen), 8) || hlen > (1u << 30))
     throw IoError(path + ": not a safetensors file (bad header length)");
+  if (hlen > static_cast<uint64_t>(size) - 8)
+    throw IoError(path + ": truncated: the header needs " + std::to_string(hlen + 8) + " bytes, the file has " +
+                  std::to_string(size) + "\nhint: the file was cut short (an interrupted copy or a full disk); use an earlier checkpoint");
   std::string h(hlen, '\0');
   in.read(h.data(), static_cast<std::streamsize>(hlen));
   nlohmann::json header;
@@ -89,9 +93,18 @@ SafetensorsFile readSafetensors(const std::string& path) {
   }
   if (!header.is_object()) throw IoError(path + ": not a safetensors file (header is not an object)");
   const uint64_t dataSize = static_cast<uint64_t>(size) - 8 - hlen;
+  // A file cut short is named as such before any checksum or offset check can blame its contents.
+  uint64_t needed = 0;
+  for (const auto& [name, entry] : header.items())
+    if (name != "__metadata__" && entry.is_object() && entry.contains("data_offsets") && entry["data_offsets"].is_array() &&
+        entry["data_offsets"].size() == 2 && entry["data_offsets"][1].is_number_unsigned())
+      needed = std::max<uint64_t>(needed, entry["data_offsets"][1].get<uint64_t>());
+  if (needed > dataSize)
+    throw IoError(path + ": truncated: expected " + std::to_string(8 + hlen + needed) + " bytes, found " + std::to_string(size) +
+                  "\nhint: the file was cut short (an interrupted copy or a full disk); use an earlier checkpoint");
   std::string data(dataSize, '\0');
   in.read(data.data(), static_cast<std::streamsize>(dataSize));
-  if (!in) throw IoError(path + ": truncated");
+  if (!in) throw IoError(path + ": cannot read " + std::to_string(dataSize) + " bytes of tensor data");
   SafetensorsFile out;
   if (header.contains("__metadata__") && header["__metadata__"].is_object())
     for (const auto& [k, v] : header["__metadata__"].items())

@@ -5,7 +5,7 @@
 // the thread pool. No T×T (or per-sample n×n) matrix is ever formed.
 #include <cstdint>
 
-#include "compiler/KernelProgram.h"
+#include "compiler/kernels/KernelProgram.h"
 #include "runtime/batch/PackedBatch.h"
 
 namespace hrmc::runtime::cpu {

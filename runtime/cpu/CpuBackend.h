@@ -1,6 +1,6 @@
 #pragma once
-// The fused CPU backend (issue 6): each function of the model is partitioned into kernels and
-// JIT-compiled on first use (compiler/HrmModule::compileForCpu), then run by a CpuExecutor.
+// The fused CPU backend: each function of the model is compiled for the cpu target on first use (by
+// the ProgramCompiler it is given), then run by a CpuExecutor.
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -10,13 +10,13 @@
 #include "compiler/DebugLevel.h"
 #include "runtime/cpu/CpuExecutor.h"
 #include "runtime/cpu/CpuKernels.h"
-#include "runtime/train/Backend.h"
+#include "runtime/exec/Backend.h"
 
 namespace hrmc::runtime::cpu {
 
 class CpuBackend : public Backend {
  public:
-  explicit CpuBackend(compiler::HrmModule& module) : module_(module) { useSingleThreadedBlas(); }
+  explicit CpuBackend(ProgramCompiler compile) : compile_(std::move(compile)) { useSingleThreadedBlas(); }
   std::string name() const override { return "cpu"; }
   std::vector<HostTensor<float>> run(const std::string& function, const PackedBatch& batch,
                                      const WeightMap& weights) override {
@@ -39,20 +39,20 @@ class CpuBackend : public Backend {
     if (!slot) {
       std::string error;
       const auto start = std::chrono::steady_clock::now();
-      const compiler::HrmModule::CpuProgram* compiled = module_.compileForCpu(function, error);
+      const compiler::CompiledProgram* compiled = compile_(function, error);
       if (!compiled) throw ExecError("cannot compile '" + function + "' for the CPU: " + error);
-      slot = std::make_unique<CpuExecutor>(compiled->program, *compiled->code);
+      slot = std::make_unique<CpuExecutor>(*compiled);
       if (compiler::debugLevel() >= 1) {
         std::set<std::string> kernels;
         for (const auto& l : compiled->program.launches)
           if (l.kind == compiler::LaunchKind::Fused) kernels.insert(l.kernel);
         std::fprintf(stderr,
                      "[hrmc] compiled %s: %zu launches, %zu distinct fused kernels, in %.2f s (partition %.2f, "
-                     "MLIR lowering %.2f, LLVM %.2f)%s\n",
+                     "kernel stages %.2f, code generation %.2f)%s\n",
                      function.c_str(), compiled->program.launches.size(), kernels.size(),
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-                     compiled->timings.partition, compiled->timings.lowering, compiled->timings.llvm,
-                     compiled->fromCache ? ", object code from the kernel cache"
+                     compiled->timings.partition, compiled->timings.lowering, compiled->timings.codegen,
+                     compiled->fromCache ? ", code from the kernel cache"
                      : compiled->cacheMiss.empty() ? "" : (", kernel cache: " + compiled->cacheMiss).c_str());
       }
     }
@@ -76,7 +76,7 @@ class CpuBackend : public Backend {
     KvCache cache_;
   };
 
-  compiler::HrmModule& module_;
+  ProgramCompiler compile_;
   std::map<std::string, std::unique_ptr<CpuExecutor>> executors_;
 };
 

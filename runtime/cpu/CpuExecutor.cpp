@@ -10,7 +10,9 @@
 #include "runtime/cpu/AttentionKernels.h"
 #include "runtime/cpu/CpuKernels.h"
 #include "runtime/cpu/ThreadPool.h"
-#include "runtime/reference/ReferenceKernels.h"
+#include "runtime/cpu/KernelLoader.h"
+#include "runtime/cpu/LossKernels.h"
+#include "runtime/exec/WeightCheck.h"
 
 namespace hrmc::runtime::cpu {
 
@@ -20,9 +22,7 @@ using compiler::LaunchKind;
 
 namespace {
 
-constexpr int64_t kAlign = 64;
-
-int64_t alignUp(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+constexpr int64_t kAlign = kArenaAlignment;
 
 std::vector<int64_t> concreteShape(const compiler::ProgramValue& v, int64_t T) {
   std::vector<int64_t> s = v.shape;
@@ -54,56 +54,16 @@ void attendWithCache(KvCache& cache, int index, const float* q, const float* k, 
 
 }  // namespace
 
-MemoryPlan planMemory(const compiler::KernelProgram& program, int64_t T) {
-  MemoryPlan plan;
-  plan.tokens = T;
-  const size_t n = program.values.size();
-  const int end = static_cast<int>(program.launches.size());
-  plan.offsets.assign(n, -1);
-  plan.bytes.assign(n, 0);
-  plan.firstLaunch.assign(n, -1);
-  plan.lastLaunch.assign(n, -1);
-  for (int i = 0; i < end; ++i) {
-    for (int v : program.launches[i].outputs) plan.firstLaunch[v] = plan.lastLaunch[v] = i;
-    for (int v : program.launches[i].inputs) plan.lastLaunch[v] = std::max(plan.lastLaunch[v], i);
+CpuExecutor::CpuExecutor(const compiler::CompiledProgram& compiled)
+    : program_(compiled.program), debug_(compiler::debugLevel()) {
+  std::string error;
+  code_ = loadKernels(compiled.binary, error);
+  if (!code_) throw ExecError("cannot load the kernels of '" + program_.function + "': " + error);
+  for (const Launch& l : program_.launches) {
+    kernels_.push_back(l.kind == LaunchKind::Fused ? code_->kernel(l.kernel) : nullptr);
+    if (l.kind == LaunchKind::Fused && !kernels_.back())
+      throw ExecError("the compiled code of '" + program_.function + "' lacks kernel '" + l.kernel + "'");
   }
-  for (int v : program.results) plan.lastLaunch[v] = end;
-  std::vector<int> order;
-  for (size_t v = 0; v < n; ++v)
-    if (program.values[v].argument < 0) {
-      plan.bytes[v] = alignUp(program.values[v].elements(T) * program.values[v].elementBytes());
-      order.push_back(static_cast<int>(v));
-    }
-  // Largest first, each at the lowest offset that no buffer with an overlapping lifetime occupies.
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return plan.bytes[a] > plan.bytes[b]; });
-  std::vector<int> placed;
-  for (int v : order) {
-    std::vector<std::pair<int64_t, int64_t>> busy;
-    for (int w : placed)
-      if (plan.firstLaunch[w] <= plan.lastLaunch[v] && plan.firstLaunch[v] <= plan.lastLaunch[w])
-        busy.emplace_back(plan.offsets[w], plan.offsets[w] + plan.bytes[w]);
-    std::sort(busy.begin(), busy.end());
-    int64_t at = 0;
-    for (auto [b, e] : busy) {
-      if (at + plan.bytes[v] <= b) break;
-      at = std::max(at, e);
-    }
-    plan.offsets[v] = at;
-    plan.arenaBytes = std::max(plan.arenaBytes, at + plan.bytes[v]);
-    placed.push_back(v);
-  }
-  for (int i = 0; i < end; ++i) {
-    int64_t live = 0;
-    for (int v : order)
-      if (plan.firstLaunch[v] <= i && i <= plan.lastLaunch[v]) live += plan.bytes[v];
-    plan.liveBytesPeak = std::max(plan.liveBytesPeak, live);
-  }
-  return plan;
-}
-
-CpuExecutor::CpuExecutor(const compiler::KernelProgram& program, const compiler::JitModule& code)
-    : program_(program), debug_(compiler::debugLevel()) {
-  for (const Launch& l : program.launches) kernels_.push_back(l.kind == LaunchKind::Fused ? code.kernel(l.kernel) : nullptr);
 }
 
 const MemoryPlan& CpuExecutor::plan(int64_t T) {
@@ -121,7 +81,7 @@ namespace {
 
 // Calls a fused kernel through MLIR's C interface: each argument is a pointer to a memref
 // descriptor {allocated, aligned, offset, sizes[rank], strides[rank]} of a dense row-major buffer.
-void callFused(compiler::JitModule::Kernel kernel, const std::vector<char*>& data,
+void callFused(JitModule::Kernel kernel, const std::vector<char*>& data,
                const std::vector<std::vector<int64_t>>& shapes) {
   std::vector<std::vector<int64_t>> descriptors(data.size());
   std::vector<void*> pointers(data.size()), packed(data.size());
@@ -188,11 +148,8 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
       at[v] = reinterpret_cast<char*>(const_cast<int32_t*>(name == "tokens" ? batch.inputs.data() : batch.labels.data()));
       continue;
     }
+    checkWeightFits(weights, name, shape[v]);
     auto w = weights.find(name);
-    if (w == weights.end()) throw ExecError("missing weight '" + name + "'");
-    if (w->second.shape != shape[v])
-      throw ExecError("weight '" + name + "' has shape " + shapeString(w->second.shape) + ", the model expects " +
-                      shapeString(shape[v]));
     if (pv.type == ElementType::BF16) {  // a bf16 buffer (zL_init): round what the caller supplied
       std::vector<uint16_t>& bits = bf16Copies.emplace_back(w->second.numel());
       for (int64_t i = 0; i < w->second.numel(); ++i) {
@@ -306,17 +263,16 @@ std::vector<HostTensor<float>> CpuExecutor::run(const PackedBatch& batch, const 
         cpu::argmaxMatch(f(in[0]), ints(in[1]), f(out[0]), shape[in[0]][0], shape[in[0]][1]);
         break;
       case LaunchKind::LabelMean:
-        f(out[0])[0] = ref::labelMean(f(in[0]), ints(in[1]), numel(in[0]));
+        f(out[0])[0] = cpu::labelMean(f(in[0]), ints(in[1]), numel(in[0]));
         break;
       case LaunchKind::LabelMeanGrad:
-        ref::labelMeanGrad(ints(in[0]), f(in[1])[0], f(out[0]), numel(in[0]));
+        cpu::labelMeanGrad(ints(in[0]), f(in[1])[0], f(out[0]), numel(in[0]));
         break;
       case LaunchKind::ExactMatch:
-        f(out[0])[0] = ref::exactMatch(f(in[0]), ints(in[1]), seq);
+        f(out[0])[0] = cpu::exactMatch(f(in[0]), ints(in[1]), seq);
         break;
       case LaunchKind::EmbeddingGrad:
-        std::fill_n(f(out[0]), numel(out[0]), 0.0f);
-        ref::embeddingGrad(ints(in[0]), f(in[1]), f(out[0]), numel(in[0]), shape[in[1]].back(), l.vocab);
+        cpu::embeddingGrad(ints(in[0]), f(in[1]), f(out[0]), numel(in[0]), shape[in[1]].back(), l.vocab);
         break;
       case LaunchKind::RmsNormGrad:
         rmsNormGrad(f(in[0]), f(in[1]), f(out[0]), numel(in[0]) / shape[in[0]].back(), shape[in[0]].back(), l.eps);

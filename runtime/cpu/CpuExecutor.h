@@ -1,28 +1,20 @@
 #pragma once
-// Runs a KernelProgram on the CPU: fused kernels through their JIT-compiled code (split over rows
-// across the thread pool where the kernel allows it), library kernels through OpenBLAS, the CPU
-// kernels and the reference loops. Every intermediate value lives at a planned offset in one arena.
+// Runs a compiled program on the CPU: fused kernels through their object code loaded into an ORC JIT
+// (split over rows across the thread pool where the kernel allows it), library kernels through
+// OpenBLAS and the CPU backend's own kernels. Every intermediate value lives at a planned offset in
+// one arena.
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "compiler/JitModule.h"
-#include "compiler/KernelProgram.h"
-#include "runtime/reference/ReferenceExecutor.h"
+#include "compiler/kernels/KernelProgram.h"
+#include "runtime/batch/PackedBatch.h"
+#include "runtime/cpu/JitModule.h"
+#include "runtime/exec/MemoryPlan.h"
+#include "runtime/exec/Types.h"
 
 namespace hrmc::runtime::cpu {
-
-// Buffers assigned by liveness: value i lives in [offsets[i], offsets[i] + bytes[i]) of the arena
-// from the launch that writes it to the last launch that reads it (the end, for results).
-struct MemoryPlan {
-  int64_t tokens = 0;
-  std::vector<int64_t> offsets, bytes;  // per program value; -1 / 0 for arguments
-  std::vector<int> firstLaunch, lastLaunch;
-  int64_t arenaBytes = 0;               // the planned peak
-  int64_t liveBytesPeak = 0;            // the most bytes live at once: what any plan needs
-};
-MemoryPlan planMemory(const compiler::KernelProgram& program, int64_t tokens);
 
 // Keys and values of earlier tokens, per sequence and per attention launch (each recurrent step and
 // layer has its own: HRM-TEXT.md §5.2), for running `forward` over new tokens only.
@@ -37,7 +29,8 @@ struct KvCache {
 
 class CpuExecutor {
  public:
-  CpuExecutor(const compiler::KernelProgram& program, const compiler::JitModule& code);
+  // Loads the program's kernels; throws ExecError when its binary does not load or lacks a kernel.
+  explicit CpuExecutor(const compiler::CompiledProgram& compiled);
   // The function's results (as the reference executor returns them). Throws ExecError or BatchError.
   std::vector<HostTensor<float>> run(const PackedBatch& batch, const WeightMap& weights, KvCache* cache = nullptr);
   // Whether every launch but attention works row by row, so that `forward` can run over new tokens
@@ -49,7 +42,8 @@ class CpuExecutor {
 
  private:
   const compiler::KernelProgram& program_;
-  std::vector<compiler::JitModule::Kernel> kernels_;  // per launch (null for library launches)
+  std::unique_ptr<JitModule> code_;
+  std::vector<JitModule::Kernel> kernels_;  // per launch (null for library launches)
   MemoryPlan plan_;
   std::unique_ptr<char, void (*)(void*)> arena_{nullptr, std::free};
   int64_t arenaCapacity_ = 0;

@@ -7,7 +7,6 @@
 #include <cblas.h>
 
 #include "runtime/cpu/ThreadPool.h"
-#include "runtime/reference/ReferenceKernels.h"
 
 namespace hrmc::runtime::cpu {
 
@@ -51,34 +50,6 @@ void outerSum(const float* a, const float* b, float* y, int64_t rows, int64_t m,
   }
   pool.parallelFor(n, 16, [&](int64_t c0, int64_t c1) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, c1 - c0, rows, 1.0f, a, m, b + c0, n, 0.0f, y + c0, n);
-  });
-}
-
-namespace {
-// A row-wise loss kernel of ref:: split over the threads, once the labels are checked here (a label
-// error then names its position in the whole batch, not in a thread's share).
-template <typename Rows>
-void lossRows(const int32_t* labels, int64_t T, int64_t V, Rows rows) {
-  ref::checkLabels(labels, T, V);
-  ThreadPool::instance().parallelFor(T, 64, rows);
-}
-}  // namespace
-
-void crossEntropy(const float* logits, const int32_t* labels, float* ce, int64_t T, int64_t V) {
-  lossRows(labels, T, V, [&](int64_t t0, int64_t t1) {
-    ref::crossEntropy(logits + t0 * V, labels + t0, ce + t0, t1 - t0, V);
-  });
-}
-
-void crossEntropyGrad(const float* logits, const int32_t* labels, const float* g, float* dlogits, int64_t T, int64_t V) {
-  lossRows(labels, T, V, [&](int64_t t0, int64_t t1) {
-    ref::crossEntropyGrad(logits + t0 * V, labels + t0, g + t0, dlogits + t0 * V, t1 - t0, V);
-  });
-}
-
-void argmaxMatch(const float* logits, const int32_t* labels, float* match, int64_t T, int64_t V) {
-  lossRows(labels, T, V, [&](int64_t t0, int64_t t1) {
-    ref::argmaxMatch(logits + t0 * V, labels + t0, match + t0, t1 - t0, V);
   });
 }
 

@@ -1,11 +1,11 @@
 #pragma once
 // The CPU backend's own library kernels, where the reference loops are too slow: the matrix products,
-// RoPE from a per-position table, the row-parallel RMSNorm gradient. Multi-threaded. Attention has its
-// own file (AttentionKernels.h).
+// RoPE from a per-position table, the row-parallel RMSNorm gradient. Multi-threaded. Attention and the losses have their
+// own files (AttentionKernels.h, LossKernels.h).
 #include <cstdint>
 #include <vector>
 
-#include "compiler/KernelProgram.h"
+#include "compiler/kernels/KernelProgram.h"
 #include "runtime/batch/PackedBatch.h"
 
 namespace hrmc::runtime::cpu {
@@ -21,10 +21,6 @@ void outerSum(const float* a, const float* b, float* y, int64_t rows, int64_t m,
 // Makes OpenBLAS single-threaded for this process (the CPU backend threads around it).
 void useSingleThreadedBlas();
 
-// The losses of ref:: (same results), rows split over the threads once the labels are checked.
-void crossEntropy(const float* logits, const int32_t* labels, float* ce, int64_t T, int64_t V);
-void crossEntropyGrad(const float* logits, const int32_t* labels, const float* g, float* dlogits, int64_t T, int64_t V);
-void argmaxMatch(const float* logits, const int32_t* labels, float* match, int64_t T, int64_t V);
 // Rotate-half RoPE of [T, heads, hd] (inverse: the transpose), bit-identical to ref::rope<float>.
 void rope(const float* x, float* y, const PackedSeq& seq, int64_t heads, int64_t hd, double theta, bool inverse);
 // dx of y = x / sqrt(mean(x²) + eps), rows split over the threads.

@@ -69,6 +69,7 @@ std::vector<TextSample> readJsonl(const std::string& path, bool skipBad, JsonlRe
     s.instruction = j["instruction"];
     s.response = j["response"];
     if (j.contains("condition")) s.condition = j["condition"];
+    s.line = static_cast<int64_t>(lineNo);
     out.push_back(std::move(s));
   }
   return out;
@@ -83,9 +84,16 @@ void writeJsonl(const std::string& path, const std::vector<TextSample>& samples)
   if (!out) throw DataError(path + ": write failed");
 }
 
-TokenizedSamples tokenize(const std::vector<TextSample>& samples, const Tokenizer& tok) {
+std::string TokenizedSamples::where(size_t s) const {
+  if (s < lines.size() && lines[s] > 0) return source + ":" + std::to_string(lines[s]);
+  return "sample " + std::to_string(s + 1) + (source.empty() ? "" : " of " + source);
+}
+
+TokenizedSamples tokenize(const std::vector<TextSample>& samples, const Tokenizer& tok, const std::string& source) {
   TokenizedSamples t;
+  t.source = source;
   for (const TextSample& s : samples) {
+    t.lines.push_back(s.line);
     std::vector<int32_t> inst = tok.instruction(s.instruction, s.condition);
     std::vector<int32_t> resp = tok.response(s.response);
     t.instStart.push_back(static_cast<int64_t>(t.tokens.size()));
@@ -99,7 +107,7 @@ TokenizedSamples tokenize(const std::vector<TextSample>& samples, const Tokenize
 }
 
 namespace {
-constexpr uint64_t kCacheMagic = 0x314b4f54434d5248ull;  // "HRMCTOK1"
+constexpr uint64_t kCacheMagic = 0x324b4f54434d5248ull;  // "HRMCTOK2"
 
 void writeCache(const std::string& path, const TokenizedSamples& t) {
   const std::string tmp = path + ".tmp";
@@ -108,7 +116,7 @@ void writeCache(const std::string& path, const TokenizedSamples& t) {
     const uint64_t header[3] = {kCacheMagic, t.tokens.size(), t.size()};
     out.write(reinterpret_cast<const char*>(header), sizeof header);
     out.write(reinterpret_cast<const char*>(t.tokens.data()), static_cast<std::streamsize>(t.tokens.size() * 4));
-    for (const auto* v : {&t.instStart, &t.instLen, &t.respStart, &t.respLen})
+    for (const auto* v : {&t.instStart, &t.instLen, &t.respStart, &t.respLen, &t.lines})
       out.write(reinterpret_cast<const char*>(v->data()), static_cast<std::streamsize>(v->size() * 8));
     if (!out) return;  // a cache that cannot be written only costs re-tokenising next time
   }
@@ -127,14 +135,14 @@ bool readCache(const std::string& path, TokenizedSamples& t) {
   const char* p = static_cast<const char*>(map);
   uint64_t header[3];
   std::memcpy(header, p, sizeof header);
-  const uint64_t need = 24 + header[1] * 4 + header[2] * 32;
+  const uint64_t need = 24 + header[1] * 4 + header[2] * 40;
   ok = header[0] == kCacheMagic && need == static_cast<uint64_t>(st.st_size);
   if (ok) {
     p += 24;
     t.tokens.resize(header[1]);
     std::memcpy(t.tokens.data(), p, header[1] * 4);
     p += header[1] * 4;
-    for (auto* v : {&t.instStart, &t.instLen, &t.respStart, &t.respLen}) {
+    for (auto* v : {&t.instStart, &t.instLen, &t.respStart, &t.respLen, &t.lines}) {
       v->resize(header[2]);
       std::memcpy(v->data(), p, header[2] * 8);
       p += header[2] * 8;
@@ -158,8 +166,9 @@ TokenizedSamples loadTokenized(const std::string& jsonlPath, const Tokenizer& to
   const std::string cachePath = (fs::path(cacheDir) / name).string();
   TokenizedSamples t;
   fromCache = readCache(cachePath, t);
+  t.source = jsonlPath;
   if (fromCache) return t;
-  t = tokenize(readJsonl(jsonlPath, skipBad, report), tok);
+  t = tokenize(readJsonl(jsonlPath, skipBad, report), tok, jsonlPath);
   fs::create_directories(cacheDir, ec);
   if (!ec) writeCache(cachePath, t);
   return t;

@@ -19,6 +19,7 @@ struct TextSample {
   std::string instruction;
   std::string response;
   std::string condition = "direct";
+  int64_t line = 0;  // its line in the JSONL file it was read from (0: not from a file)
 };
 
 struct JsonlReport {
@@ -38,12 +39,37 @@ void writeJsonl(const std::string& path, const std::vector<TextSample>& samples)
 struct TokenizedSamples {
   std::vector<int32_t> tokens;
   std::vector<int64_t> instStart, instLen, respStart, respLen;
+  std::vector<int64_t> lines;  // each sample's line in `source` (0: not from a file)
+  std::string source;          // the JSONL file, or what made the samples
   size_t size() const { return instLen.size(); }
+  // "FILE:LINE" of sample s, or "sample s of SOURCE".
+  std::string where(size_t s) const;
+  // The samples for which keep(s) holds, in order.
+  template <typename Keep>
+  TokenizedSamples filtered(Keep keep) const;
   // Packed length of a sample: inst + resp − 1 (HRM-TEXT.md §3.4).
   int64_t packedLength(size_t s) const { return instLen[s] + respLen[s] - 1; }
 };
 
-TokenizedSamples tokenize(const std::vector<TextSample>& samples, const Tokenizer& tok);
+template <typename Keep>
+TokenizedSamples TokenizedSamples::filtered(Keep keep) const {
+  TokenizedSamples out;
+  out.source = source;
+  for (size_t s = 0; s < size(); ++s) {
+    if (!keep(s)) continue;
+    out.instStart.push_back(static_cast<int64_t>(out.tokens.size()));
+    out.instLen.push_back(instLen[s]);
+    out.tokens.insert(out.tokens.end(), tokens.begin() + instStart[s], tokens.begin() + instStart[s] + instLen[s]);
+    out.respStart.push_back(static_cast<int64_t>(out.tokens.size()));
+    out.respLen.push_back(respLen[s]);
+    out.tokens.insert(out.tokens.end(), tokens.begin() + respStart[s], tokens.begin() + respStart[s] + respLen[s]);
+    out.lines.push_back(lines[s]);
+  }
+  return out;
+}
+
+// `source` names where the samples came from in error messages.
+TokenizedSamples tokenize(const std::vector<TextSample>& samples, const Tokenizer& tok, const std::string& source = "");
 
 // Tokenises `jsonlPath` once and caches the result next to `cacheDir` keyed by the file's size,
 // modification time and the tokenizer; a later call memory-maps the cache (no re-tokenising).

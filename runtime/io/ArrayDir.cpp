@@ -132,7 +132,7 @@ PackedBatch ArrayDir::batch() const {
 }
 
 void writeArrayDir(const std::string& dir, const std::map<std::string, HostTensor<float>>& arrays,
-                   const nlohmann::json& extra) {
+                   const nlohmann::json& extra, const std::map<std::string, std::map<std::string, HostTensor<float>>>& groups) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw IoError(dir + ": cannot create the folder: " + ec.message());
@@ -145,6 +145,28 @@ void writeArrayDir(const std::string& dir, const std::map<std::string, HostTenso
     if (!out) throw IoError((fs::path(dir) / file).string() + ": write failed");
     manifest["files"][key] = {{"file", file}, {"dtype", "float32"}, {"shape", t.shape}, {"bytes", t.data.size() * 4}};
   }
+  // A group is one file of named arrays with an index, their shapes in param_order (as ArrayDir::named reads).
+  nlohmann::json order = manifest.contains("param_order") ? manifest["param_order"] : nlohmann::json::array();
+  std::map<std::string, bool> ordered;
+  for (const auto& p : order) ordered[p["name"].get<std::string>()] = true;
+  for (const auto& [key, named] : groups) {
+    const std::string file = key + ".float32.bin";
+    std::ofstream out(fs::path(dir) / file, std::ios::binary);
+    nlohmann::json index = nlohmann::json::array();
+    int64_t offset = 0;
+    for (const auto& [name, t] : named) {
+      out.write(reinterpret_cast<const char*>(t.data.data()), static_cast<std::streamsize>(t.data.size() * 4));
+      index.push_back({{"name", name}, {"present", true}, {"offset", offset}, {"numel", t.numel()}});
+      offset += t.numel();
+      if (!ordered[name]) {
+        order.push_back({{"name", name}, {"shape", t.shape}});
+        ordered[name] = true;
+      }
+    }
+    if (!out) throw IoError((fs::path(dir) / file).string() + ": write failed");
+    manifest["files"][key] = {{"file", file}, {"dtype", "float32"}, {"numel", offset}, {"index", index}};
+  }
+  if (!order.empty()) manifest["param_order"] = order;
   std::ofstream m(fs::path(dir) / "manifest.json");
   m << manifest.dump(1) << "\n";
   if (!m) throw IoError(dir + "/manifest.json: write failed");

@@ -1,5 +1,5 @@
 #pragma once
-// A directory of raw little-endian arrays described by manifest.json — the layout of shared/golden:
+// A directory of raw little-endian arrays described by manifest.json — the layout of tests/golden:
 //   files.KEY = {file, dtype, shape}                     one array
 //   files.KEY = {file, dtype, index: [{name, offset, numel, present}]}   many named arrays in one file
 //   param_order = [{name, shape}]                         shapes of the named arrays
@@ -44,8 +44,10 @@ class ArrayDir {
   nlohmann::json manifest_;
 };
 
-// Writes float32 arrays as DIR/KEY.float32.bin plus DIR/manifest.json (creating DIR).
+// Writes float32 arrays as DIR/KEY.float32.bin plus DIR/manifest.json (creating DIR); each group (e.g.
+// "grads_k2": gradients by weight name) as one indexed file that ArrayDir::named reads back.
 void writeArrayDir(const std::string& dir, const std::map<std::string, HostTensor<float>>& arrays,
-                   const nlohmann::json& extra = nlohmann::json::object());
+                   const nlohmann::json& extra = nlohmann::json::object(),
+                   const std::map<std::string, std::map<std::string, HostTensor<float>>>& groups = {});
 
 }  // namespace hrmc::runtime

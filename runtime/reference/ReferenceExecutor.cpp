@@ -1,5 +1,7 @@
 #include "runtime/reference/ReferenceExecutor.h"
 
+#include "runtime/exec/WeightCheck.h"
+
 #include <cmath>
 #include <unordered_map>
 
@@ -407,12 +409,9 @@ typename ReferenceExecutor<Real>::Outputs ReferenceExecutor<Real>::run(const std
       interp.bind(arg, std::move(slot));
       continue;
     }
-    auto it = weights.find(name);
-    if (it == weights.end()) throw ExecError("weight '" + name + "' is missing");
     std::vector<int64_t> want(type.getShape().begin(), type.getShape().end());
-    if (it->second.shape != want)
-      throw ExecError("weight '" + name + "' has shape " + shapeString(it->second.shape) + " but the model needs " +
-                      shapeString(want));
+    checkWeightFits(weights, name, want);
+    auto it = weights.find(name);
     slot.real = it->second.template cast<Real>();
     interp.bind(arg, std::move(slot));
   }

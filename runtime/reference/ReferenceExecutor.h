@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/batch/PackedBatch.h"
+#include "runtime/exec/Types.h"
 #include "runtime/tensor/HostTensor.h"
 
 namespace hrmc::compiler {
@@ -16,13 +17,6 @@ class HrmModule;
 }
 
 namespace hrmc::runtime {
-
-// Weights and buffers by reference name (HRM-TEXT.md §1.11), stored in fp32.
-using WeightMap = std::map<std::string, HostTensor<float>>;
-
-struct ExecError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 template <typename Real>
 class ReferenceExecutor {

@@ -136,22 +136,10 @@ void attention(const Real* q, const Real* k, const Real* v, Real* o, const Packe
   }
 }
 
-namespace {
-void checkLabel(int32_t label, int64_t t, int64_t V) {
-  if (label != kIgnoreLabel && (label < 0 || label >= V))
-    throw BatchError("label " + std::to_string(label) + " at position " + std::to_string(t) +
-                     " is outside the vocabulary [0, " + std::to_string(V) + ")");
-}
-}  // namespace
-
-void checkLabels(const int32_t* labels, int64_t T, int64_t V) {
-  for (int64_t t = 0; t < T; ++t) checkLabel(labels[t], t, V);
-}
-
 template <typename Real>
 void crossEntropy(const Real* logits, const int32_t* labels, Real* ce, int64_t T, int64_t V) {
+  checkLabels(labels, T, V);
   for (int64_t t = 0; t < T; ++t) {
-    checkLabel(labels[t], t, V);
     if (labels[t] == kIgnoreLabel) {
       ce[t] = 0;
       continue;
@@ -167,8 +155,8 @@ void crossEntropy(const Real* logits, const int32_t* labels, Real* ce, int64_t T
 
 template <typename Real>
 void argmaxMatch(const Real* logits, const int32_t* labels, Real* match, int64_t T, int64_t V) {
+  checkLabels(labels, T, V);
   for (int64_t t = 0; t < T; ++t) {
-    checkLabel(labels[t], t, V);
     const Real* row = logits + t * V;
     int64_t best = 0;
     for (int64_t j = 1; j < V; ++j)
@@ -275,8 +263,8 @@ void attentionGrad(const Real* q, const Real* k, const Real* v, const Real* dout
 
 template <typename Real>
 void crossEntropyGrad(const Real* logits, const int32_t* labels, const Real* g, Real* dlogits, int64_t T, int64_t V) {
+  checkLabels(labels, T, V);
   for (int64_t t = 0; t < T; ++t) {
-    checkLabel(labels[t], t, V);
     Real* out = dlogits + t * V;
     if (labels[t] == kIgnoreLabel) {
       std::fill_n(out, V, Real(0));

@@ -6,6 +6,7 @@
 
 #include "dsl/sema/MaskKind.h"
 #include "runtime/batch/PackedBatch.h"
+#include "runtime/exec/Labels.h"
 
 namespace hrmc::runtime::ref {
 
@@ -34,8 +35,6 @@ bool mayAttend(const PackedSeq& seq, int64_t t, int64_t u, AttentionMask mask);
 // outside [0, V).
 template <typename Real>
 void crossEntropy(const Real* logits, const int32_t* labels, Real* ce, int64_t T, int64_t V);
-// Throws BatchError naming the first label outside [0, V) other than -100, and its position.
-void checkLabels(const int32_t* labels, int64_t T, int64_t V);
 // match[t] = 1 where label[t] != -100 and argmax(logits[t]) == label[t] (first maximum wins), else 0.
 template <typename Real>
 void argmaxMatch(const Real* logits, const int32_t* labels, Real* match, int64_t T, int64_t V);
@@ -67,7 +66,5 @@ void crossEntropyGrad(const Real* logits, const int32_t* labels, const Real* g, 
 // out[t] = g / #valid where label[t] is valid, else 0
 template <typename Real>
 void labelMeanGrad(const int32_t* labels, Real g, Real* out, int64_t T);
-
-constexpr int32_t kIgnoreLabel = -100;
 
 }  // namespace hrmc::runtime::ref

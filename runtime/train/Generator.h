@@ -10,7 +10,7 @@
 
 #include "runtime/data/Packing.h"
 #include "runtime/data/Tokenizer.h"
-#include "runtime/train/Backend.h"
+#include "runtime/exec/Backend.h"
 
 namespace hrmc::runtime {
 

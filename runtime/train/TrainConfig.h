@@ -24,6 +24,7 @@ struct TrainConfig {
   int taskMaxLen = 5;
   bool targetOnly = true;  // response-only labels; a model with `objective all_tokens` overrides it
   bool skipBadLines = false;
+  bool skipLongSamples = false;  // leave out (and count) samples longer than micro_batch_tokens
   // optimisation (HRM-TEXT.md §4)
   int64_t steps = 500;  // 0: use epochs
   int64_t epochs = 0;

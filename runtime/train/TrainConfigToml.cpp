@@ -91,6 +91,13 @@ const std::map<std::string, Key>& keys() {
           c.skipBadLines = v == "skip";
         },
         [](const TrainConfig& c) { return quote(c.skipBadLines ? "skip" : "error"); }}},
+      {"data.on_long_sample",
+       {[](TrainConfig& c, const toml::node& n, const std::string& p) {
+          const std::string v = need<std::string>(n, p, "\"error\" or \"skip\"");
+          if (v != "error" && v != "skip") throw ConfigError(p + ": expected \"error\" or \"skip\", got " + quote(v));
+          c.skipLongSamples = v == "skip";
+        },
+        [](const TrainConfig& c) { return quote(c.skipLongSamples ? "skip" : "error"); }}},
       INT_KEY("train.steps", steps, 0, 1e9),
       INT_KEY("train.epochs", epochs, 0, 1e6),
       INT_KEY("train.batch_tokens", batchTokens, 16, 1e8),

@@ -14,6 +14,8 @@
 #include "runtime/data/Packing.h"
 #include "runtime/io/ArrayDir.h"
 #include "runtime/train/Generator.h"
+#include "runtime/train/LossPlot.h"
+#include "runtime/exec/WeightCheck.h"
 
 namespace hrmc::runtime {
 
@@ -26,10 +28,24 @@ Trainer::Trainer(const TrainConfig& config, compiler::HrmModule& module, Backend
   heldOutTokens_ = tokenize(heldOut_, tok_);
   // A model declaring `objective all_tokens` trains on every next token (the P(x) ablation, §7).
   if (!module_.responseOnly()) cfg_.targetOnly = false;
+  // A sample longer than a micro-batch cannot be packed: an error naming it and the ways out, or
+  // (data.on_long_sample = "skip") left out and counted.
+  auto fits = [&](size_t s) { return train_.packedLength(s) <= cfg_.microBatchTokens; };
+  if (cfg_.skipLongSamples) {
+    const size_t before = train_.size();
+    train_ = train_.filtered(fits);
+    if (train_.size() < before)
+      out_ << "data: left out " << before - train_.size() << " training samples longer than train.micro_batch_tokens = "
+           << cfg_.microBatchTokens << " (data.on_long_sample = \"skip\")\n";
+    if (train_.size() == 0) throw DataError("every training sample is longer than train.micro_batch_tokens = " + std::to_string(cfg_.microBatchTokens));
+  }
   for (size_t s = 0; s < train_.size(); ++s)
-    if (train_.packedLength(s) > cfg_.microBatchTokens)
-      throw DataError("a training sample packs to " + std::to_string(train_.packedLength(s)) +
-                      " tokens, more than train.micro_batch_tokens = " + std::to_string(cfg_.microBatchTokens));
+    if (!fits(s))
+      throw DataError(train_.where(s) + ": the sample packs to " + std::to_string(train_.packedLength(s)) +
+                      " tokens, more than train.micro_batch_tokens = " + std::to_string(cfg_.microBatchTokens) +
+                      "\nhint: raise the limit (-o train.micro_batch_tokens=" + std::to_string(train_.packedLength(s)) +
+                      " or more), or set data.on_long_sample = \"skip\" to "
+                      "leave such samples out and count them");
   // Credit window: the model's declaration unless the run config overrides it.
   const compiler::HrmModule::Credit c = module_.credit();
   const int steps = std::max(1, c.recurrentSteps);
@@ -69,14 +85,14 @@ void Trainer::initialize() {
   opt_ = std::make_unique<AdamAtan2>(AdamAtan2Config{cfg_.beta1, cfg_.beta2, cfg_.weightDecay, cfg_.ema}, trainable);
 }
 
+std::vector<WeightNeed> weightNeeds(const compiler::HrmModule& module) {
+  std::vector<WeightNeed> needs;
+  for (const compiler::HrmModule::WeightSpec& w : module.weights()) needs.push_back({w.name, w.shape});
+  return needs;
+}
+
 void Trainer::restore(TrainingState s) {
-  for (const compiler::HrmModule::WeightSpec& w : module_.weights()) {
-    auto it = s.params.find(w.name);
-    if (it == s.params.end()) throw IoError("the checkpoint has no weight '" + w.name + "' (a different model?)");
-    if (it->second.shape != w.shape)
-      throw IoError("weight '" + w.name + "' has shape " + shapeString(it->second.shape) + " in the checkpoint but " +
-                    shapeString(w.shape) + " in the model");
-  }
+  checkWeightsFit(s.params, weightNeeds(module_), "the checkpoint");
   std::map<std::string, HostTensor<float>> trainable;
   for (const compiler::HrmModule::WeightSpec& w : module_.weights())
     if (w.trainable) trainable[w.name] = s.params[w.name];
@@ -169,12 +185,35 @@ std::string clock(double seconds) {
 }
 }  // namespace
 
+namespace {
+
+// Keeps the lines of metrics.jsonl up to `step` (a resumed run continues from its checkpoint, so the
+// steps a killed run logged after it would otherwise appear twice); atomic.
+void truncateMetrics(const fs::path& path, int64_t step) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string kept;
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("step") && j["step"].is_number_integer() && j["step"].get<int64_t>() <= step)
+      kept += line + "\n";
+  }
+  in.close();
+  const fs::path tmp = path.string() + ".tmp";
+  std::ofstream(tmp) << kept;
+  fs::rename(tmp, path);
+}
+
+}  // namespace
+
 bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int64_t pauseAt) {
   fs::create_directories(cfg_.output);
-  std::ofstream metrics(fs::path(cfg_.output) / "metrics.jsonl", std::ios::app);
+  const fs::path metricsPath = fs::path(cfg_.output) / "metrics.jsonl";
+  const fs::path plotPath = fs::path(cfg_.output) / "loss.svg";
+  truncateMetrics(metricsPath, state_.step);
+  std::ofstream metrics(metricsPath, std::ios::app);
   const bool tty = isatty(STDERR_FILENO);
   const int64_t accum = cfg_.batchTokens / cfg_.microBatchTokens;
-  std::vector<std::pair<int64_t, double>> trainCurve, evalCurve;
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const int64_t firstStep = state_.step;
@@ -182,6 +221,8 @@ bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int
   while (state_.step < totalSteps_) {
     if (stop.load() || (pauseAt > 0 && state_.step >= pauseAt)) {
       checkpoint(sources);
+      metrics.close();
+      writeLossPlot(metricsPath.string(), plotPath.string());
       if (tty) std::fputc('\n', stderr);
       out_ << "interrupted: saved a checkpoint at step " << state_.step << "; continue with --resume " << cfg_.output << "\n";
       return false;
@@ -223,7 +264,6 @@ bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int
     for (auto& [name, p] : trainable) state_.params[name] = std::move(p);
     state_.step = step;
     losses_.push_back(loss);
-    trainCurve.emplace_back(step, loss);
 
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     const double tps = tokens / std::max(elapsed, 1e-9);
@@ -241,7 +281,6 @@ bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int
     const bool last = step == totalSteps_;
     if ((cfg_.evalInterval > 0 && step % cfg_.evalInterval == 0) || last) {
       const EvalResult e = evaluate(evaluationWeights({0, 0, 0, state_.params, opt_->state(), "", "", ""}, cfg_.ema > 0), false);
-      evalCurve.emplace_back(step, e.loss);
       metrics << nlohmann::json{{"step", step}, {"eval_loss", e.loss}, {"eval_accuracy", e.accuracy},
                                 {"eval_exact_accuracy", e.exactAccuracy}}.dump()
               << "\n";
@@ -253,41 +292,9 @@ bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int
     metrics.flush();
   }
   if (tty) std::fputc('\n', stderr);
-  writeLossPlot((fs::path(cfg_.output) / "loss.svg").string(), trainCurve, evalCurve);
+  metrics.close();
+  writeLossPlot(metricsPath.string(), plotPath.string());
   return true;
-}
-
-void writeLossPlot(const std::string& path, const std::vector<std::pair<int64_t, double>>& train,
-                   const std::vector<std::pair<int64_t, double>>& eval) {
-  if (train.empty()) return;
-  const double W = 640, H = 360, L = 60, R = 20, T = 20, B = 40;
-  double maxStep = 1, maxLoss = 0, minLoss = 1e300;
-  for (const auto* curve : {&train, &eval})
-    for (const auto& [s, l] : *curve) {
-      maxStep = std::max(maxStep, static_cast<double>(s));
-      maxLoss = std::max(maxLoss, l);
-      minLoss = std::min(minLoss, l);
-    }
-  if (maxLoss <= minLoss) maxLoss = minLoss + 1;
-  auto x = [&](double s) { return L + (W - L - R) * s / maxStep; };
-  auto y = [&](double l) { return T + (H - T - B) * (1 - (l - minLoss) / (maxLoss - minLoss)); };
-  std::ofstream out(path);
-  out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
-      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      << "<line x1=\"" << L << "\" y1=\"" << H - B << "\" x2=\"" << W - R << "\" y2=\"" << H - B << "\" stroke=\"black\"/>\n"
-      << "<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\"" << H - B << "\" stroke=\"black\"/>\n"
-      << "<text x=\"" << (W / 2) << "\" y=\"" << H - 8 << "\" text-anchor=\"middle\">step (last " << static_cast<int64_t>(maxStep) << ")</text>\n"
-      << "<text x=\"10\" y=\"" << T + 10 << "\">" << maxLoss << "</text>\n"
-      << "<text x=\"10\" y=\"" << H - B << "\">" << minLoss << "</text>\n";
-  auto poly = [&](const std::vector<std::pair<int64_t, double>>& c, const char* color, const char* label, double ly) {
-    if (c.empty()) return;
-    out << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"1.5\" points=\"";
-    for (const auto& [s, l] : c) out << x(static_cast<double>(s)) << "," << y(l) << " ";
-    out << "\"/>\n<text x=\"" << W - R - 120 << "\" y=\"" << ly << "\" fill=\"" << color << "\">" << label << "</text>\n";
-  };
-  poly(train, "#1f77b4", "train loss", T + 14);
-  poly(eval, "#d62728", "held-out loss", T + 30);
-  out << "</svg>\n";
 }
 
 }  // namespace hrmc::runtime

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "runtime/data/Samples.h"
-#include "runtime/train/Backend.h"
+#include "compiler/HrmModule.h"
+#include "runtime/exec/Backend.h"
+#include "runtime/exec/WeightCheck.h"
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/TrainConfig.h"
 
@@ -64,8 +66,7 @@ class Trainer {
   double bpWarmup_ = 0;
 };
 
-// Writes `values` (one per step) as an SVG line chart.
-void writeLossPlot(const std::string& path, const std::vector<std::pair<int64_t, double>>& train,
-                   const std::vector<std::pair<int64_t, double>>& eval);
+// What the model's forward takes, for checkWeightsFit (runtime/exec/WeightCheck.h).
+std::vector<WeightNeed> weightNeeds(const compiler::HrmModule& module);
 
 }  // namespace hrmc::runtime

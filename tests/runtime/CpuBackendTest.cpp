@@ -13,6 +13,7 @@
 
 #include "compiler/HrmModule.h"
 #include "dsl/sema/Sema.h"
+#include "runtime/Backends.h"
 #include "runtime/cpu/CpuBackend.h"
 #include "runtime/reference/ReferenceExecutor.h"
 #include "tests/runtime/TinyGolden.h"
@@ -80,7 +81,7 @@ TEST(CpuBackend, EveryFusedOpMatchesTheReferenceExecutor) {
   ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
   std::mt19937 rng(5);
   const WeightMap weights = randomWeights(*module, rng, 1.0f);
-  cpu::CpuBackend backend(*module);
+  cpu::CpuBackend backend(compilerFor(*module, "cpu"));
   // 13 rows: not a multiple of the row split; 300 rows: split over the threads.
   for (int T : {13, 300}) {
     PackedBatch batch = randomTokens(rng, T, 16);
@@ -142,7 +143,7 @@ TEST_P(CpuPattern, MatchesTheReferenceExecutor) {
   const WeightMap weights = randomWeights(*module, rng, 0.0f);
   PackedBatch batch = randomPackedBatch(rng, 200, 64);
   for (int t = 0; t + 1 < 200; ++t) batch.labels[t] = batch.seq.sampleOf[t] >= 0 ? batch.inputs[t + 1] : -100;
-  cpu::CpuBackend backend(*module);
+  cpu::CpuBackend backend(compilerFor(*module, "cpu"));
   const std::string trainStep = module->trainStep(0, error);  // no recurrence: differentiate everything
   ASSERT_FALSE(trainStep.empty()) << error;
   for (const std::string& fn : {std::string("forward"), std::string("loss"), trainStep}) {
@@ -189,7 +190,7 @@ using Tiny = hrmc::testing::TinyGolden;
 // run split over the threads), not an out-of-bounds read or a crash in a worker thread.
 TEST(CpuBackend, BadLabelIsAnErrorNamingItsPosition) {
   Tiny t;
-  cpu::CpuBackend backend(*t.module);
+  cpu::CpuBackend backend(compilerFor(*t.module, "cpu"));
   PackedBatch bad = t.batch;
   const int64_t at = static_cast<int64_t>(bad.labels.size()) - 3;
   bad.labels[at] = 9999;
@@ -208,7 +209,7 @@ TEST(CpuBackend, BadLabelIsAnErrorNamingItsPosition) {
 
 TEST(CpuBackend, TinyLogitsMatchThePyTorchGolden) {
   Tiny t;
-  cpu::CpuBackend backend(*t.module);
+  cpu::CpuBackend backend(compilerFor(*t.module, "cpu"));
   const auto logits = backend.run("forward", t.batch, t.weights).at(0);
   const HostTensor<float> want = t.golden.floats("logits");
   ASSERT_EQ(logits.shape, want.shape);
@@ -223,7 +224,7 @@ TEST(CpuBackend, TinyLogitsMatchThePyTorchGolden) {
 // Every output of the train step at K = 2..5 (loss, metrics and every gradient) as the reference's.
 TEST(CpuBackend, TinyTrainStepsMatchTheReferenceExecutor) {
   Tiny t;
-  cpu::CpuBackend backend(*t.module);
+  cpu::CpuBackend backend(compilerFor(*t.module, "cpu"));
   for (int K = 2; K <= 5; ++K) {
     std::string error;
     const std::string fn = t.module->trainStep(K, error);
@@ -249,10 +250,10 @@ TEST(CpuBackend, MemoryPlanNeverOverlapsLiveBuffers) {
   Tiny t;
   std::string error;
   const std::string fn = t.module->trainStep(5, error);
-  cpu::CpuBackend backend(*t.module);
+  cpu::CpuBackend backend(compilerFor(*t.module, "cpu"));
   cpu::CpuExecutor& exec = backend.executor(fn);
   exec.run(t.batch, t.weights);
-  const cpu::MemoryPlan& plan = exec.plan(t.batch.seq.tokens());
+  const MemoryPlan& plan = exec.plan(t.batch.seq.tokens());
   const size_t n = plan.offsets.size();
   for (size_t a = 0; a < n; ++a)
     for (size_t b = a + 1; b < n; ++b) {
@@ -276,7 +277,9 @@ void expectModelMatchesReference(const std::string& model, const std::string& pr
   dsl::FrontendOptions o;
   o.preset = preset;
   o.stdlibDirs = {HRMC_STDLIB_DIR};
-  auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
+  // A name is one of models/; a path (with a '/') is a test model.
+  const std::string file = model.find('/') != std::string::npos ? model : std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm";
+  auto fe = dsl::runFrontend(file, o);
   ASSERT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString();
   std::string error;
   auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
@@ -303,7 +306,7 @@ void expectModelMatchesReference(const std::string& model, const std::string& pr
     const auto want = ReferenceExecutor<float>(*module).run(fn, batch, weights).results;
     // A backend per function: its activation arena goes with it (the full-size presets' train steps
     // each hold gigabytes of per-use weight gradients).
-    const auto got = cpu::CpuBackend(*module).run(fn, batch, weights);
+    const auto got = cpu::CpuBackend(compilerFor(*module, "cpu")).run(fn, batch, weights);
     ASSERT_EQ(got.size(), want.size()) << fn;
     for (size_t i = 0; i < got.size(); ++i) {
       double maxRef = 1e-12, maxAbs = 0;
@@ -321,6 +324,12 @@ std::string modelTestName(const ::testing::TestParamInfo<const char*>& p) {
   std::string name = p.param;
   name[name.find(':')] = '_';
   return name;
+}
+
+// Two recurrent states that start from one bf16 buffer (a regression: sema and the dialect once
+// disagreed on the dtype of linear(bf16, f32), so `check` passed and `compile` failed).
+TEST(CpuModelRegression, TwoBf16StatesCompileAndMatchTheReferenceExecutor) {
+  expectModelMatchesReference(std::string(HRMC_TEST_MODELS_DIR) + "/two_bf16_states.hrm", "tiny", 100, 0.05f);
 }
 
 // Every model in models/ at its tiny preset (and HRM-Text at small) on 300 slots.
@@ -366,12 +375,12 @@ TEST(KernelCache, ReusesEntriesAndRecompilesCorruptOnes) {
   auto compileTiny = [](std::unique_ptr<hrmc::testing::TinyGolden>& t) {
     t = std::make_unique<hrmc::testing::TinyGolden>();
     std::string error;
-    const auto* compiled = t->module->compileForCpu("forward", error);
+    const auto* compiled = t->module->compile("forward", "cpu", error);
     EXPECT_TRUE(compiled) << error;
     return compiled;
   };
   auto logitsError = [](hrmc::testing::TinyGolden& t) {
-    cpu::CpuBackend backend(*t.module);
+    cpu::CpuBackend backend(compilerFor(*t.module, "cpu"));
     return worstError(backend.run("forward", t.batch, t.weights).at(0), t.golden.floats("logits"));
   };
   std::unique_ptr<hrmc::testing::TinyGolden> a, b, c, d;
@@ -421,7 +430,7 @@ namespace {
 // the logits a full forward of the whole sequence gives at those positions.
 TEST(KvCache, IncrementalForwardMatchesFullForward) {
   hrmc::testing::TinyGolden t;
-  cpu::CpuBackend backend(*t.module);
+  cpu::CpuBackend backend(compilerFor(*t.module, "cpu"));
   auto cached = backend.incrementalForward(t.weights);
   ASSERT_TRUE(cached) << "the tiny HRM-Text works row by row outside attention";
   std::mt19937 rng(9);

@@ -11,7 +11,7 @@
 #include "dsl/sema/Sema.h"
 #include "runtime/io/ArrayDir.h"
 #include "runtime/reference/ReferenceExecutor.h"
-#include "runtime/train/Backend.h"
+#include "runtime/Backends.h"
 
 using namespace hrmc;
 using namespace hrmc::runtime;

@@ -4,11 +4,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "compiler/HrmModule.h"
 #include "dsl/sema/Sema.h"
 #include "runtime/checkpoint/Safetensors.h"
 #include "runtime/data/SyntheticTasks.h"
+#include "runtime/reference/ReferenceBackend.h"
 #include "runtime/train/Generator.h"
 #include "runtime/train/Trainer.h"
 
@@ -74,6 +76,82 @@ TEST(Trainer, ResumeContinuesBitForBit) {
   EXPECT_LT(full.losses().back(), full.losses().front());  // it learns
 }
 
+std::vector<int64_t> loggedTrainSteps(const fs::path& metrics) {
+  std::vector<int64_t> steps;
+  std::ifstream in(metrics);
+  for (std::string line; std::getline(in, line);)
+    if (line.find("\"loss\"") != std::string::npos) {
+      const size_t at = line.find("\"step\":");
+      steps.push_back(std::stoll(line.substr(at + 7)));
+    }
+  return steps;
+}
+
+// After a kill (steps logged past the last checkpoint), --resume truncates metrics.jsonl to the
+// checkpoint's step, so every step is logged once; the plot is drawn from the whole log.
+TEST(Trainer, ResumeAfterAKillLogsEveryStepOnce) {
+  std::atomic<bool> stop{false};
+  SmallRun r("/tmp/hrmc_resume_kill");
+  ReferenceBackend backend(*r.module);
+  Trainer first(r.cfg, *r.module, backend, r.tok, tokenize(r.train, r.tok), r.heldOut, std::cerr);
+  first.initialize();
+  ASSERT_FALSE(first.run(stop, "{}", 3));
+  const fs::path metrics = fs::path(r.cfg.output) / "metrics.jsonl";
+  {  // what a run killed with -9 during steps 4-5 leaves behind
+    std::ofstream(metrics, std::ios::app) << "{\"step\":4,\"loss\":99.25,\"lr\":0.001,\"bp_steps\":2}\n"
+                                          << "{\"step\":5,\"loss\":99.25,\"lr\":0.001,\"bp_steps\":2}\n";
+  }
+  Trainer second(r.cfg, *r.module, backend, r.tok, tokenize(r.train, r.tok), r.heldOut, std::cerr);
+  second.restore(loadCheckpoint(resolveCheckpoint(r.cfg.output)));
+  ASSERT_TRUE(second.run(stop, "{}"));
+  EXPECT_EQ(loggedTrainSteps(metrics), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+  std::ifstream in(metrics);
+  const std::string log((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(log.find("99.25"), std::string::npos) << "the killed run's lines were kept";
+
+  // A finished run resumed: nothing to train, nothing logged twice.
+  Trainer third(r.cfg, *r.module, backend, r.tok, tokenize(r.train, r.tok), r.heldOut, std::cerr);
+  third.restore(loadCheckpoint(resolveCheckpoint(r.cfg.output)));
+  ASSERT_TRUE(third.run(stop, "{}"));
+  EXPECT_TRUE(third.losses().empty());
+  EXPECT_EQ(loggedTrainSteps(metrics).size(), 8u);
+
+  // The plot covers all 8 steps: a log-scale loss axis with decade labels, and the K and lr panels.
+  std::ifstream svgIn(fs::path(r.cfg.output) / "loss.svg");
+  const std::string svg((std::istreambuf_iterator<char>(svgIn)), {});
+  EXPECT_NE(svg.find("loss (log scale)"), std::string::npos);
+  EXPECT_NE(svg.find("credit window K"), std::string::npos);
+  EXPECT_NE(svg.find("learning rate"), std::string::npos);
+  EXPECT_NE(svg.find(">8</text>"), std::string::npos) << "the step axis reaches step 8";
+}
+
+// A sample longer than a micro-batch: an error naming its file and line and both ways out, or, with
+// data.on_long_sample = "skip", left out and counted.
+TEST(Trainer, ASampleLongerThanAMicroBatchIsNamedOrSkipped) {
+  SmallRun r("/tmp/hrmc_long_sample");
+  std::vector<TextSample> samples = r.train;
+  samples[5].instruction = std::string(100, 'a');  // packs to more than 64 tokens
+  const fs::path jsonl = fs::temp_directory_path() / "hrmc_long.jsonl";
+  writeJsonl(jsonl.string(), samples);
+  JsonlReport report;
+  ReferenceBackend backend(*r.module);
+  try {
+    Trainer t(r.cfg, *r.module, backend, r.tok, tokenize(readJsonl(jsonl.string(), false, report), r.tok, jsonl.string()),
+              r.heldOut, std::cerr);
+    ADD_FAILURE() << "a sample longer than micro_batch_tokens was accepted";
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(jsonl.string() + ":6: the sample packs to"), std::string::npos) << what;
+    EXPECT_NE(what.find("train.micro_batch_tokens"), std::string::npos) << what;
+    EXPECT_NE(what.find("data.on_long_sample = \"skip\""), std::string::npos) << what;
+  }
+  r.cfg.skipLongSamples = true;
+  std::ostringstream out;
+  Trainer t(r.cfg, *r.module, backend, r.tok, tokenize(readJsonl(jsonl.string(), false, report), r.tok, jsonl.string()),
+            r.heldOut, out);
+  EXPECT_NE(out.str().find("left out 1 training samples"), std::string::npos) << out.str();
+}
+
 TEST(TrainConfig, UnknownKeysWrongTypesAndRangesAreNamed) {
   const fs::path p = fs::temp_directory_path() / "hrmc_bad.toml";
   auto expectError = [&](const std::string& text, const std::string& want) {
@@ -91,6 +169,7 @@ TEST(TrainConfig, UnknownKeysWrongTypesAndRangesAreNamed) {
   expectError("[train]\nbeta2 = 1.5\n", "train.beta2: 1.5 is out of range");
   expectError("[train]\nbatch_tokens = 100\nmicro_batch_tokens = 64\n", "must divide train.batch_tokens");
   expectError("[data]\non_bad_line = \"ignore\"\n", "data.on_bad_line: expected \"error\" or \"skip\"");
+  expectError("[data]\non_long_sample = \"truncate\"\n", "data.on_long_sample: expected \"error\" or \"skip\"");
   expectError("[train\nsteps = 1\n", "hrmc_bad.toml:1:");
   std::ofstream(p) << "preset = \"tiny\"\n[train]\nsteps = 12\n[model_config]\nhidden = 64\n";
   TrainConfig c = loadTrainConfig(p.string());
@@ -141,8 +220,23 @@ TEST(Checkpoint, CorruptTruncatedAndForeignFilesAreRejected) {
         }
       },
       IoError);
-  std::ofstream(p, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
-  EXPECT_THROW(loadCheckpoint(p.string()), IoError);
+  // A file cut short says so, with the sizes (not "checksum mismatch"), whether the cut is in the
+  // tensor data or in the header.
+  for (size_t keep : {bytes.size() / 2, bytes.size() - 1, size_t{20}}) {
+    std::ofstream(p, std::ios::binary) << bytes.substr(0, keep);
+    try {
+      loadCheckpoint(p.string());
+      ADD_FAILURE() << "a checkpoint cut to " << keep << " bytes loaded";
+    } catch (const IoError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("truncated"), std::string::npos) << what;
+      EXPECT_NE(what.find("found " + std::to_string(keep)) == std::string::npos ? what.find("has " + std::to_string(keep))
+                                                                              : what.find("found " + std::to_string(keep)),
+                std::string::npos)
+          << what;
+      EXPECT_EQ(what.find("checksum"), std::string::npos) << what;
+    }
+  }
   std::ofstream(p, std::ios::binary) << "this is not a checkpoint";
   EXPECT_THROW(loadCheckpoint(p.string()), IoError);
   SafetensorsFile plain;

@@ -14,7 +14,7 @@
 #include "dsl/report/ModelReport.h"
 #include "runtime/data/Packing.h"
 #include "runtime/cpu/AttentionKernels.h"
-#include "runtime/train/Backend.h"
+#include "runtime/Backends.h"
 #include "tools/hrmc/Commands.h"
 
 namespace hrmc::cli {
@@ -83,7 +83,7 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "print one JSON object");
   cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled) or reference")
-      ->check(CLI::IsMember({"cpu", "reference"}))
+      ->check(CLI::IsMember(backendChoices()))
       ->capture_default_str();
   cmd->callback([o, &exitCode] {
     auto c = compileToHrm(o->model, exitCode);

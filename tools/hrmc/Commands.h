@@ -25,6 +25,11 @@ struct ModelOptions {
   bool toFrontend(dsl::FrontendOptions& out) const;
 };
 
+// --set KEY=VALUE as a pair; throws runtime::ConfigError naming the malformed one.
+std::pair<std::string, std::string> parseSet(const std::string& s);
+// The backend names for --backend (runtime/Backends.h), as CLI11 choices.
+std::vector<std::string> backendChoices();
+
 // Runs the front end and prints its diagnostics to stderr. Null result means usage error.
 std::unique_ptr<dsl::FrontendResult> compileModel(const ModelOptions& opts);
 // Front end, lowering to hrm and the cleanup pipeline. On failure prints why, sets exitCode, returns null.

@@ -4,6 +4,9 @@
 #include "runtime/io/ArrayDir.h"
 #include "tools/hrmc/Commands.h"
 
+#include "runtime/Backends.h"
+#include "runtime/train/TrainConfig.h"
+
 namespace hrmc::cli {
 
 void ModelOptions::add(CLI::App& cmd) {
@@ -17,16 +20,25 @@ void ModelOptions::add(CLI::App& cmd) {
 bool ModelOptions::toFrontend(dsl::FrontendOptions& out) const {
   out.preset = preset;
   if (!stdlib.empty()) out.stdlibDirs = {stdlib};
-  for (const std::string& s : sets) {
-    size_t eq = s.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::cerr << "hrmc: error: --set expects KEY=VALUE, got '" << s << "'\n";
-      return false;
+  try {
+    for (const std::string& s : sets) {
+      auto [key, value] = parseSet(s);
+      out.overrides.push_back({key, value});
     }
-    out.overrides.push_back({s.substr(0, eq), s.substr(eq + 1)});
+  } catch (const runtime::ConfigError& e) {
+    std::cerr << "hrmc: error: " << e.what() << "\n";
+    return false;
   }
   return true;
 }
+
+std::pair<std::string, std::string> parseSet(const std::string& s) {
+  const size_t eq = s.find('=');
+  if (eq == std::string::npos || eq == 0) throw runtime::ConfigError("--set expects KEY=VALUE, got '" + s + "'");
+  return {s.substr(0, eq), s.substr(eq + 1)};
+}
+
+std::vector<std::string> backendChoices() { return {std::begin(runtime::kBackendNames), std::end(runtime::kBackendNames)}; }
 
 int reportError(const std::exception& e) {
   std::cerr << "hrmc: error: " << e.what() << "\n";

@@ -1,11 +1,11 @@
 // `hrmc inspect FILE --residuals`: what the backward keeps alive from the forward, per step, in
 // bytes per packed token, at credit window K (and with --remat, after recomputation).
-// `hrmc inspect FILE --emit=fused|linalg|llvm|asm [--kernel NAME]`: the CPU backend's stages.
+// `hrmc inspect FILE --emit=STAGE`: a stage of the --emit ladder, as `hrmc compile` prints it.
 #include <cstdio>
 #include <iostream>
 #include <map>
 
-#include "tools/hrmc/Commands.h"
+#include "tools/hrmc/EmitLadder.h"
 
 namespace hrmc::cli {
 
@@ -14,48 +14,31 @@ void addInspectCommand(CLI::App& app, int& exitCode) {
   auto grad = std::make_shared<GradOptions>();
   auto residuals = std::make_shared<bool>(false);
   auto verbose = std::make_shared<bool>(false);
-  auto emit = std::make_shared<std::string>();
-  auto kernel = std::make_shared<std::string>();
-  auto function = std::make_shared<std::string>("train");
-  auto noLocations = std::make_shared<bool>(false);
-  CLI::App* cmd = app.add_subcommand("inspect", "inspect a compiled model: residuals of the train step, or the CPU backend's kernels");
+  auto emitOpts = std::make_shared<EmitOptions>();
+  CLI::App* cmd = app.add_subcommand("inspect", "inspect a compiled model: residuals of the train step, or a stage of the --emit ladder");
   opts->add(*cmd);
   grad->add(*cmd);
   CLI::Option* res = cmd->add_flag("--residuals", *residuals, "print the forward values the backward keeps, in bytes per token");
   cmd->add_flag("--each", *verbose, "list every residual value, not only the totals per step");
-  CLI::Option* em = cmd->add_option("--emit", *emit,
-                     "print a stage of the CPU backend: fused (the launch list and each fused kernel as hrm ops with "
-                     "its .hrm lines), linalg (kernels after fusion), llvm (optimised LLVM IR), asm (host assembly)")
-                        ->check(CLI::IsMember({"fused", "linalg", "llvm", "asm"}));
+  CLI::Option* em = emitOpts->add(*cmd, "");
   res->excludes(em);
-  cmd->add_option("--function", *function, "with --emit: forward, loss, or train (the train step at -K; default)");
-  cmd->add_option("--kernel", *kernel, "with --emit: only this fused kernel (e.g. fused_3)");
-  cmd->add_flag("--no-locations", *noLocations, "with --emit=fused: leave out the source locations of ops");
   cmd->callback([=, &exitCode] {
-    if (!*residuals && emit->empty()) {
+    if (!*residuals && emitOpts->stage.empty()) {
       std::cerr << "hrmc inspect: say what to inspect: --residuals or --emit=STAGE (see --help)\n";
       exitCode = kUsageError;
+      return;
+    }
+    if (!emitOpts->stage.empty()) {
+      exitCode = emit(*opts, *grad, *emitOpts);
       return;
     }
     auto c = compileToHrm(*opts, exitCode);
     if (!c) return;
     std::string error;
-    const int K = grad->resolveK(*c->frontend->graph);
-    const std::string fn = *function == "train" ? c->module->trainStep(K, error, grad->remat) : *function;
+    const std::string fn = c->module->trainStep(grad->resolveK(*c->frontend->graph), error, grad->remat);
     if (fn.empty()) {
       std::cerr << "hrmc: error: " << error << "\n";
       exitCode = kCompileError;
-      return;
-    }
-    if (!emit->empty()) {
-      std::string text;
-      if (!c->module->printKernels(fn, *emit, *kernel, !*noLocations, text, error)) {
-        std::cerr << "hrmc: error: " << error << "\n";
-        exitCode = kCompileError;
-        return;
-      }
-      std::cout << text;
-      exitCode = kOk;
       return;
     }
     const auto rows = c->module->residuals(fn);

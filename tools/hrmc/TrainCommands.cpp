@@ -11,6 +11,7 @@
 #include "runtime/data/SyntheticTasks.h"
 #include "runtime/io/ArrayDir.h"
 #include "runtime/train/Generator.h"
+#include "runtime/Backends.h"
 #include "runtime/train/Trainer.h"
 #include "tools/hrmc/Commands.h"
 
@@ -94,7 +95,7 @@ struct WeightSource {
   std::string backend = "cpu";
   void add(CLI::App& cmd) {
     cmd.add_option("--backend", backend, "cpu (fused, JIT-compiled) or reference (op-by-op loops)")
-        ->check(CLI::IsMember({"cpu", "reference"}))
+        ->check(CLI::IsMember(backendChoices()))
         ->capture_default_str();
     cmd.add_option("--checkpoint", checkpoint, "a run folder or checkpoint file");
     cmd.add_option("--weights", weights, "reference-format weights (safetensors, HRM-TEXT.md §1.11 names) instead of a checkpoint");
@@ -111,14 +112,12 @@ std::optional<LoadedRun> loadWeights(const WeightSource& src, int& exitCode) {
   LoadedRun r;
   r.config.model = src.model;
   r.config.preset = src.preset;
-  for (const std::string& s : src.sets) {
-    const size_t eq = s.find('=');
-    if (eq == std::string::npos) {
-      std::cerr << "hrmc: error: --set expects KEY=VALUE, got '" << s << "'\n";
-      exitCode = kUsageError;
-      return std::nullopt;
-    }
-    r.config.modelSet.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  try {
+    for (const std::string& s : src.sets) r.config.modelSet.push_back(parseSet(s));
+  } catch (const std::exception& e) {
+    std::cerr << "hrmc: error: " << e.what() << "\n";
+    exitCode = kUsageError;
+    return std::nullopt;
   }
   auto c = compileRunModel(r.config, exitCode);
   if (!c) return std::nullopt;
@@ -129,19 +128,14 @@ std::optional<LoadedRun> loadWeights(const WeightSource& src, int& exitCode) {
     exitCode = reportError(e);
     return std::nullopt;
   }
+  try {
+    checkWeightsFit(r.state.params, weightNeeds(*r.model.module), src.weights);
+  } catch (const std::exception& e) {
+    exitCode = reportError(e);
+    return std::nullopt;
+  }
   for (const compiler::HrmModule::WeightSpec& w : r.model.module->weights()) {
     auto it = r.state.params.find(w.name);
-    if (it == r.state.params.end()) {
-      std::cerr << "hrmc: error: " << src.weights << " has no tensor '" << w.name << "'\n";
-      exitCode = kCompileError;
-      return std::nullopt;
-    }
-    if (it->second.shape != w.shape) {
-      std::cerr << "hrmc: error: " << src.weights << ": '" << w.name << "' is " << shapeString(it->second.shape)
-                << " but the model needs " << shapeString(w.shape) << "\nhint: choose the matching --preset\n";
-      exitCode = kCompileError;
-      return std::nullopt;
-    }
     if (w.bf16)
       for (float& x : it->second.data) x = roundToBf16(x);
   }
@@ -180,13 +174,11 @@ std::optional<LoadedRun> loadRun(const std::string& checkpoint, int& exitCode) {
   const std::string root = r.model.frontend->sources.path(r.model.frontend->program->root()->file->fileId);
   if (recorded.is_object() && recorded.contains(root) && recorded[root] != r.model.frontend->sources.text(r.model.frontend->program->root()->file->fileId))
     std::cerr << "hrmc: warning: " << root << " changed since this checkpoint was trained\n";
-  for (const compiler::HrmModule::WeightSpec& w : r.model.module->weights()) {
-    auto it = r.state.params.find(w.name);
-    if (it == r.state.params.end() || it->second.shape != w.shape) {
-      std::cerr << "hrmc: error: the checkpoint does not fit the model: weight '" << w.name << "'\n";
-      exitCode = kCompileError;
-      return std::nullopt;
-    }
+  try {
+    checkWeightsFit(r.state.params, weightNeeds(*r.model.module), "the checkpoint " + checkpoint);
+  } catch (const std::exception& e) {
+    exitCode = reportError(e);
+    return std::nullopt;
   }
   return r;
 }
@@ -209,7 +201,7 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--steps", o->steps, "number of optimizer steps (overrides train.steps)");
   cmd->add_option("--output", o->output, "run folder: metrics.jsonl, loss.svg, checkpoints/ (overrides output)");
   cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled; default) or reference (overrides train.backend)")
-      ->check(CLI::IsMember({"cpu", "reference"}));
+      ->check(CLI::IsMember(backendChoices()));
   cmd->add_option("--resume", o->resume, "continue a run exactly from its latest checkpoint (a run folder or a checkpoint)");
   cmd->callback([o, &exitCode] {
     TrainConfig cfg;
@@ -226,11 +218,7 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
       if (!o->output.empty()) cfg.output = o->output;
       if (o->steps > 0) cfg.steps = o->steps;
       if (!o->backend.empty()) cfg.backend = o->backend;
-      for (const std::string& s : o->sets) {
-        const size_t eq = s.find('=');
-        if (eq == std::string::npos) throw ConfigError("--set expects KEY=VALUE, got '" + s + "'");
-        cfg.modelSet.emplace_back(s.substr(0, eq), s.substr(eq + 1));
-      }
+      for (const std::string& s : o->sets) cfg.modelSet.push_back(parseSet(s));
     } catch (const std::exception& e) {
       exitCode = reportError(e);
       return;
@@ -254,7 +242,7 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
         fs::create_directories(dataDir);
         writeJsonl((dataDir / "train.jsonl").string(), samples);
         writeJsonl((dataDir / "eval.jsonl").string(), heldOut);
-        train = tokenize(samples, tok);
+        train = tokenize(samples, tok, "the built-in task '" + cfg.task + "'");
         std::cout << "data: built-in task '" << cfg.task << "', " << samples.size() << " training and " << heldOut.size()
                   << " held-out samples (written to " << dataDir.string() << ")\n";
       } else {
@@ -294,8 +282,14 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
       const WeightMap weights = evaluationWeights(
           TrainingState{0, 0, 0, trainer.state().params, trainer.state().optimizer, "", "", ""}, cfg.ema > 0);
       const EvalResult e = trainer.evaluate(weights, true);
-      std::cout << "\ndone: " << trainer.totalSteps() << " steps in " << static_cast<int64_t>(seconds) << " s; final train loss "
-                << trainer.losses().back() << "\nheld-out (" << e.samples << " samples, " << (cfg.ema > 0 ? "EMA" : "final")
+      if (trainer.losses().empty())
+        std::cout << "nothing to train: the run in " << cfg.output << " already finished at step " << trainer.state().step
+                  << " of " << trainer.totalSteps() << "\nhint: train longer with --steps N (more than "
+                  << trainer.totalSteps() << ") and --resume, or start a new run with another --output\n";
+      else
+        std::cout << "\ndone: " << trainer.totalSteps() << " steps in " << static_cast<int64_t>(seconds)
+                  << " s; final train loss " << trainer.losses().back() << "\n";
+      std::cout << "held-out (" << e.samples << " samples, " << (cfg.ema > 0 ? "EMA" : "final")
                 << " weights): loss " << e.loss << ", token accuracy " << e.accuracy << ", generation exact match "
                 << e.generationExact << "\n";
       std::vector<Prompt> prompts;

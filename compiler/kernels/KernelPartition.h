@@ -6,7 +6,7 @@
 // public entry.
 #include <string>
 
-#include "compiler/KernelProgram.h"
+#include "compiler/kernels/KernelProgram.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 

@@ -1,4 +1,4 @@
-#include "compiler/codegen/KernelPartition.h"
+#include "compiler/kernels/KernelPartition.h"
 
 #include <functional>
 #include <map>
@@ -29,52 +29,32 @@ bool isPerToken(mlir::Type t) {
   return r && r.getRank() > 0 && r.isDynamicDim(0);
 }
 
-// The library launch an op becomes, with its attributes; nullopt for ops that are fused.
+// The attributes a library launch carries over from its op (most carry none).
+template <typename Op>
+void readAttributes(Op, Launch&) {}
+void readAttributes(hrm::RopeOp r, Launch& l) {
+  l.theta = r.getTheta().convertToDouble();
+  l.inverse = r.getInverse();
+}
+void readAttributes(hrm::AttentionOp a, Launch& l) { l.mask = dsl::maskFromSpelling(a.getMask()); }
+void readAttributes(hrm::AttentionGradOp a, Launch& l) { l.mask = dsl::maskFromSpelling(a.getMask()); }
+void readAttributes(hrm::EmbeddingGradOp e, Launch& l) { l.vocab = static_cast<int64_t>(e.getVocab()); }
+void readAttributes(hrm::RmsNormGradOp n, Launch& l) { l.eps = n.getEps().convertToDouble(); }
+void readAttributes(hrm::MaxGradOp m, Launch& l) { l.axis = static_cast<int64_t>(m.getAxis()); }
+
+// The library launch an op becomes, with its attributes (LibraryLaunches.def); nullopt for ops that
+// are fused.
 std::optional<Launch> libraryLaunch(Operation* op) {
-  using namespace hrm;
   Launch l;
-  auto kind = [&](LaunchKind k) {
-    l.kind = k;
-    return true;
-  };
-  const bool library =
-      llvm::TypeSwitch<Operation*, bool>(op)
-          .Case([&](LinearOp) { return kind(LaunchKind::Linear); })
-          .Case([&](MatMulOp) { return kind(LaunchKind::MatMul); })
-          .Case([&](OuterSumOp) { return kind(LaunchKind::OuterSum); })
-          .Case([&](RopeOp r) {
-            l.theta = r.getTheta().convertToDouble();
-            l.inverse = r.getInverse();
-            return kind(LaunchKind::Rope);
-          })
-          .Case([&](AttentionOp a) {
-            l.mask = dsl::maskFromSpelling(a.getMask());
-            return kind(LaunchKind::Attention);
-          })
-          .Case([&](AttentionGradOp a) {
-            l.mask = dsl::maskFromSpelling(a.getMask());
-            return kind(LaunchKind::AttentionGrad);
-          })
-          .Case([&](CrossEntropyOp) { return kind(LaunchKind::CrossEntropy); })
-          .Case([&](CrossEntropyGradOp) { return kind(LaunchKind::CrossEntropyGrad); })
-          .Case([&](ArgmaxMatchOp) { return kind(LaunchKind::ArgmaxMatch); })
-          .Case([&](LabelMeanOp) { return kind(LaunchKind::LabelMean); })
-          .Case([&](LabelMeanGradOp) { return kind(LaunchKind::LabelMeanGrad); })
-          .Case([&](ExactMatchOp) { return kind(LaunchKind::ExactMatch); })
-          .Case([&](EmbeddingGradOp e) {
-            l.vocab = static_cast<int64_t>(e.getVocab());
-            return kind(LaunchKind::EmbeddingGrad);
-          })
-          .Case([&](RmsNormGradOp n) {
-            l.eps = n.getEps().convertToDouble();
-            return kind(LaunchKind::RmsNormGrad);
-          })
-          .Case([&](UnbroadcastOp) { return kind(LaunchKind::Unbroadcast); })
-          .Case([&](MaxGradOp m) {
-            l.axis = static_cast<int64_t>(m.getAxis());
-            return kind(LaunchKind::MaxGrad);
-          })
-          .Default([](Operation*) { return false; });
+  const bool library = llvm::TypeSwitch<Operation*, bool>(op)
+#define HRMC_LIBRARY_LAUNCH(Kind, name, HrmOp) \
+  .Case([&](hrm::HrmOp o) {                    \
+    l.kind = LaunchKind::Kind;                 \
+    readAttributes(o, l);                      \
+    return true;                               \
+  })
+#include "compiler/kernels/LibraryLaunches.def"
+                           .Default([](Operation*) { return false; });
   if (!library) return std::nullopt;
   return l;
 }

@@ -1,12 +1,15 @@
 #pragma once
 // What the trainer, generator and evaluator need from an executor: run a compiled function of the
-// model on a packed batch. The trainer does not care which backend runs it.
+// model on a packed batch. The trainer does not care which backend runs it; runtime/Backends.h makes
+// one by name.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "compiler/HrmModule.h"
-#include "runtime/reference/ReferenceExecutor.h"
+#include "compiler/kernels/KernelProgram.h"
+#include "runtime/batch/PackedBatch.h"
+#include "runtime/exec/Types.h"
 
 namespace hrmc::runtime {
 
@@ -44,22 +47,8 @@ class Backend {
   }
 };
 
-class ReferenceBackend : public Backend {
- public:
-  explicit ReferenceBackend(const compiler::HrmModule& module) : exec_(module) {}
-  std::string name() const override { return "reference"; }
-  std::vector<HostTensor<float>> run(const std::string& function, const PackedBatch& batch,
-                                     const WeightMap& weights) override {
-    return exec_.run(function, batch, weights).results;
-  }
-
- private:
-  ReferenceExecutor<float> exec_;
-};
-
-// The backends by name: "cpu" (the fused, JIT-compiled CPU backend; the default) or "reference".
-inline const char* const kBackendNames[] = {"cpu", "reference"};
-// Throws ExecError for an unknown name.
-std::unique_ptr<Backend> makeBackend(const std::string& name, compiler::HrmModule& module);
+// How a compiling backend gets a function compiled for its target (runtime/Backends.h binds it to the
+// model's HrmModule): the compiled program, or null with `error`.
+using ProgramCompiler = std::function<const compiler::CompiledProgram*(const std::string& function, std::string& error)>;
 
 }  // namespace hrmc::runtime

@@ -1,7 +1,7 @@
 #pragma once
-// A function of the model split into kernel launches (backend stage 3, issue 6): what a runtime needs
-// to run it without MLIR. Target-neutral: the CPU backend JIT-compiles the fused kernels with LLVM and
-// runs the library kernels with BLAS and its own loops; a CUDA backend would emit the same launches.
+// A function of the model split into kernel launches: what a runtime needs to run it without MLIR.
+// Target-neutral: every target generates code for the same fused kernels and runs the same library
+// launches with its own kernels (the CPU: LLVM-compiled loops, OpenBLAS and its own loops).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,11 +26,11 @@ struct ProgramValue {
   int64_t elementBytes() const { return type == ElementType::BF16 ? 2 : 4; }
 };
 
-// The primitives that run as library kernels; everything else is fused into JIT-compiled kernels.
+// Fused (a generated loop nest: `kernel` names it) or one of the library kernels of LibraryLaunches.def.
 enum class LaunchKind {
-  Fused,  // a JIT-compiled loop nest: `kernel` names it
-  Linear, MatMul, OuterSum, Rope, Attention, AttentionGrad, CrossEntropy, CrossEntropyGrad, ArgmaxMatch,
-  LabelMean, LabelMeanGrad, ExactMatch, EmbeddingGrad, RmsNormGrad, Unbroadcast, MaxGrad,
+  Fused,
+#define HRMC_LIBRARY_LAUNCH(Kind, name, HrmOp) Kind,
+#include "compiler/kernels/LibraryLaunches.def"
 };
 using MaskKind = dsl::MaskKind;
 
@@ -61,5 +61,35 @@ struct KernelProgram {
 
 // The launch list as text, one launch per line: kernel, what it reads and writes, its source lines.
 std::string formatProgram(const KernelProgram& program);
+
+// A function compiled for a target: the launch list and the target's code for its fused kernels (cpu:
+// an object bundle), what a runtime loads.
+struct CompiledProgram {
+  KernelProgram program;
+  std::string target;
+  std::string binary;
+  bool fromCache = false;  // the binary came from the on-disk kernel cache
+  std::string cacheMiss;   // otherwise, why not ("no entry", "checksum mismatch", ...)
+  struct {
+    double partition = 0, lowering = 0, codegen = 0;  // seconds spent in each compile stage
+  } timings;
+};
+
+// The code generators (--target), each with the stages of the --emit ladder it prints after
+// `kernels`. The CUDA target (cuda → ptx) comes with its issue.
+struct TargetInfo {
+  const char* name;
+  std::vector<const char*> stages;
+};
+inline const std::vector<TargetInfo>& targets() {
+  static const std::vector<TargetInfo> all = {{"cpu", {"llvm", "asm"}}};
+  return all;
+}
+// The target named `name`, or null.
+inline const TargetInfo* findTarget(const std::string& name) {
+  for (const TargetInfo& t : targets())
+    if (name == t.name) return &t;
+  return nullptr;
+}
 
 }  // namespace hrmc::compiler

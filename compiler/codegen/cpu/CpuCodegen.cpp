@@ -1,14 +1,18 @@
-#include "compiler/codegen/CpuJit.h"
+#include "compiler/codegen/cpu/CpuCodegen.h"
+
+#include <algorithm>
+#include <set>
+#include <string_view>
 
 #include <cstring>
 #include <thread>
 #include <vector>
 
 #include "compiler/MlirDiagnostics.h"
-#include "compiler/codegen/HrmToLinalg.h"
-#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "compiler/codegen/cpu/ObjectBundle.h"
+#include "llvm/Object/ObjectFile.h"
+#include "llvm/TargetParser/Host.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
@@ -20,9 +24,6 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "mlir/Conversion/Passes.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -31,8 +32,6 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -52,15 +51,12 @@ void initializeNativeTarget() {
   (void)done;
 }
 
-void registerEverything(mlir::MLIRContext& ctx) {
+void registerTranslations(mlir::MLIRContext& ctx) {
   initializeNativeTarget();
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
   ctx.appendDialectRegistry(registry);
-  ctx.loadAllAvailableDialects();
 }
 
 // The host CPU as LLVM's target (AVX2/AVX-512 where present), optimising aggressively.
@@ -80,27 +76,12 @@ std::unique_ptr<llvm::TargetMachine> hostMachine(std::string& error) {
   return std::move(*tm);
 }
 
-
-}  // namespace
-
-bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string* fusedLinalg) {
+// Bufferized kernels → the LLVM dialect: math approximations, loops, LLVM, noalias data pointers.
+bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error) {
   mlir::MLIRContext& ctx = *kernels.getContext();
-  registerEverything(ctx);
+  registerTranslations(ctx);
   DiagnosticCapture diagnostics(ctx);
   kernels.walk([&](mlir::func::FuncOp f) { f->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(&ctx)); });
-
-  // On tensors: hrm → linalg, then merge producer/consumer loop nests.
-  mlir::PassManager fuse(&ctx);
-  fuse.addPass(createHrmToLinalgPass());
-  fuse.addPass(mlir::createCanonicalizerPass());
-  fuse.addPass(mlir::createLinalgElementwiseOpFusionPass());
-  // No CSE here: it would merge the tensor.empty destinations of different results, and empty-tensor
-  // elimination would then make two results share one output buffer.
-  fuse.addPass(mlir::createCanonicalizerPass());
-  if (mlir::failed(fuse.run(kernels))) {
-    error = "fusing the kernels failed:\n" + diagnostics.text;
-    return false;
-  }
   // exp/tanh as polynomials of arith ops: vectorisable, unlike calls into libm.
   mlir::RewritePatternSet approximations(&ctx);
   mlir::populateMathPolynomialApproximationPatterns(approximations);
@@ -108,34 +89,7 @@ bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string*
     error = "approximating math functions failed";
     return false;
   }
-  if (fusedLinalg) {
-    llvm::raw_string_ostream os(*fusedLinalg);
-    kernels.print(os);
-  }
-
   mlir::PassManager pm(&ctx);
-  // Results are written straight into the output buffers the runtime passes (the tensor.empty a result
-  // is built in becomes its destination argument); what stays an intermediate buffer is freed at the
-  // kernel's end.
-  pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
-  mlir::bufferization::OneShotBufferizationOptions bufferization;
-  bufferization.bufferizeFunctionBoundaries = true;
-  bufferization.setFunctionBoundaryTypeConversion(mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
-  // Copies (of slices into outputs) as linalg.copy loops that LLVM vectorises, not calls to the
-  // generic strided memrefCopy.
-  bufferization.memCpyFn = [](mlir::OpBuilder& b, mlir::Location loc, mlir::Value from, mlir::Value to) {
-    b.create<mlir::linalg::CopyOp>(loc, from, to);
-    return mlir::success();
-  };
-  pm.addPass(mlir::bufferization::createOneShotBufferizePass(bufferization));
-  pm.addPass(mlir::bufferization::createDropEquivalentBufferResultsPass());
-  // Identical subviews become one value, and then copies of a piece onto itself (left where a piece
-  // was computed straight into its destination) fold away.
-  pm.addPass(mlir::createCSEPass());
-  pm.addPass(mlir::createCanonicalizerPass());
-  mlir::bufferization::BufferDeallocationPipelineOptions dealloc;
-  mlir::bufferization::buildBufferDeallocationPipeline(pm, dealloc);
-  pm.addPass(mlir::createBufferizationToMemRefPass());
   pm.addPass(mlir::createConvertLinalgToLoopsPass());
   pm.addPass(mlir::memref::createExpandStridedMetadataPass());  // subviews and reshapes of memrefs
   pm.addPass(mlir::createLowerAffinePass());
@@ -164,8 +118,6 @@ bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error, std::string*
   });
   return true;
 }
-
-namespace {
 
 // `void _mlir_<f>(void** args)` for every C-interface function f: args[i] points at f's i-th
 // argument (what MLIR's ExecutionEngine calls packing), so the runtime can call any kernel alike.
@@ -226,37 +178,9 @@ bool emit(llvm::Module& ir, llvm::TargetMachine& tm, llvm::CodeGenFileType type,
   return true;
 }
 
-// An object bundle: [u64 count] then, per object, [u64 size][bytes].
-std::string makeBundle(const std::vector<std::string>& objects) {
-  std::string bundle;
-  auto put = [&](uint64_t n) { bundle.append(reinterpret_cast<const char*>(&n), sizeof n); };
-  put(objects.size());
-  for (const std::string& o : objects) {
-    put(o.size());
-    bundle += o;
-  }
-  return bundle;
-}
-
-bool splitBundle(llvm::StringRef bundle, std::vector<llvm::StringRef>& objects) {
-  uint64_t count = 0;
-  if (bundle.size() < sizeof count) return false;
-  std::memcpy(&count, bundle.data(), sizeof count);
-  bundle = bundle.drop_front(sizeof count);
-  for (uint64_t i = 0; i < count; ++i) {
-    uint64_t size = 0;
-    if (bundle.size() < sizeof size) return false;
-    std::memcpy(&size, bundle.data(), sizeof size);
-    bundle = bundle.drop_front(sizeof size);
-    if (bundle.size() < size) return false;
-    objects.push_back(bundle.take_front(size));
-    bundle = bundle.drop_front(size);
-  }
-  return bundle.empty();
-}
-
-}  // namespace
-
+// Kernels in the LLVM dialect → optimised LLVM IR (-O3, vectorised for the host CPU) → host object
+// code, with a packed `void(void** args)` entry for each kernel. The kernels are compiled in parallel,
+// one part per core: `object` is a bundle of their object files.
 bool compileKernelsToObject(mlir::ModuleOp kernels, std::string& object, std::string& error) {
   std::unique_ptr<llvm::TargetMachine> tm = hostMachine(error);
   if (!tm) return false;
@@ -295,51 +219,11 @@ bool compileKernelsToObject(mlir::ModuleOp kernels, std::string& object, std::st
       error = e;
       return false;
     }
-  object = makeBundle(objects);
+  object = makeObjectBundle(objects);
   return true;
 }
 
-std::unique_ptr<JitModule> loadKernelObject(llvm::StringRef object, std::string& error) {
-  initializeNativeTarget();
-  auto jit = llvm::orc::LLJITBuilder().create();
-  if (!jit) {
-    error = llvm::toString(jit.takeError());
-    return nullptr;
-  }
-  llvm::orc::JITDylib& lib = (*jit)->getMainJITDylib();
-  const char prefix = (*jit)->getDataLayout().getGlobalPrefix();
-  // The kernels call malloc/free/memset from the process and memrefCopy from MLIR's runner utilities.
-  for (const char* library : {static_cast<const char*>(nullptr), HRMC_MLIR_C_RUNNER_UTILS}) {
-    auto generator = library ? llvm::orc::DynamicLibrarySearchGenerator::Load(library, prefix)
-                             : llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix);
-    if (!generator) {
-      error = llvm::toString(generator.takeError());
-      return nullptr;
-    }
-    lib.addGenerator(std::move(*generator));
-  }
-  std::vector<llvm::StringRef> objects;
-  if (!splitBundle(object, objects)) {
-    error = "malformed object bundle";
-    return nullptr;
-  }
-  for (llvm::StringRef o : objects)
-    if (llvm::Error e = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(o, "hrmc-kernels"))) {
-      error = llvm::toString(std::move(e));
-      return nullptr;
-    }
-  std::shared_ptr<llvm::orc::LLJIT> owner = std::move(*jit);
-  llvm::orc::LLJIT* j = owner.get();
-  return std::make_unique<JitModule>(owner, [j](const std::string& symbol) -> void* {
-    auto address = j->lookup(symbol);
-    if (!address) {
-      llvm::consumeError(address.takeError());
-      return nullptr;
-    }
-    return address->toPtr<void*>();
-  });
-}
-
+// The optimised LLVM IR or the host assembly of kernels in the LLVM dialect.
 bool translateKernels(mlir::ModuleOp kernels, bool assembly, std::string& out, std::string& error) {
   std::unique_ptr<llvm::TargetMachine> tm = hostMachine(error);
   if (!tm) return false;
@@ -351,5 +235,63 @@ bool translateKernels(mlir::ModuleOp kernels, bool assembly, std::string& out, s
   ir->print(os, nullptr);
   return true;
 }
+
+std::string hostIdentity() {
+  std::string id = llvm::sys::getHostCPUName().str();
+  std::vector<std::string> on;
+  for (const auto& f : llvm::sys::getHostCPUFeatures())
+    if (f.getValue()) on.push_back(f.getKey().str());
+  std::sort(on.begin(), on.end());
+  for (const std::string& f : on) id += "," + f;
+  return id;
+}
+
+class CpuTarget : public Target {
+ public:
+  std::string name() const override { return "cpu"; }
+  std::string cacheKey() const override { return "cpu:" + hostIdentity(); }
+  bool generate(mlir::ModuleOp kernels, std::string& binary, std::string& error) const override {
+    return lowerKernelsToLLVM(kernels, error) && compileKernelsToObject(kernels, binary, error);
+  }
+  bool definesKernels(const std::string& binary, const std::vector<std::string>& kernels,
+                      std::string& why) const override {
+    std::vector<std::string_view> objects;
+    if (!splitObjectBundle(binary, objects)) {
+      why = "a malformed object bundle";
+      return false;
+    }
+    std::set<std::string> defined;
+    for (std::string_view o : objects) {
+      auto file = llvm::object::ObjectFile::createObjectFile(llvm::MemoryBufferRef(llvm::StringRef(o.data(), o.size()), "kernels"));
+      if (!file) {
+        why = "an unreadable object file: " + llvm::toString(file.takeError());
+        return false;
+      }
+      for (const llvm::object::SymbolRef& sym : (*file)->symbols()) {
+        auto flags = sym.getFlags();
+        auto name = sym.getName();
+        if (!flags || !name) {
+          if (!flags) llvm::consumeError(flags.takeError());
+          if (!name) llvm::consumeError(name.takeError());
+          continue;
+        }
+        if (!(*flags & llvm::object::SymbolRef::SF_Undefined)) defined.insert(name->str());
+      }
+    }
+    for (const std::string& k : kernels)
+      if (!defined.count(packedEntrySymbol(k))) {
+        why = "kernel '" + k + "' is missing";
+        return false;
+      }
+    return true;
+  }
+  bool print(mlir::ModuleOp kernels, const std::string& stage, std::string& out, std::string& error) const override {
+    return lowerKernelsToLLVM(kernels, error) && translateKernels(kernels, stage == "asm", out, error);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Target> makeCpuTarget() { return std::make_unique<CpuTarget>(); }
 
 }  // namespace hrmc::compiler

@@ -1,6 +1,4 @@
-#include "compiler/codegen/KernelCache.h"
-
-#include "compiler/codegen/CpuJit.h"
+#include "compiler/kernels/KernelCache.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,7 +13,6 @@
 
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SHA256.h"
-#include "llvm/TargetParser/Host.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace hrmc::compiler {
@@ -40,16 +37,6 @@ std::string buildIdentity() {
   return id;
 }
 
-std::string hostIdentity() {
-  std::string id = llvm::sys::getHostCPUName().str();
-  std::vector<std::string> on;
-  for (const auto& f : llvm::sys::getHostCPUFeatures())
-    if (f.getValue()) on.push_back(f.getKey().str());
-  std::sort(on.begin(), on.end());
-  for (const std::string& f : on) id += "," + f;
-  return id;
-}
-
 }  // namespace
 
 std::string kernelCacheDir() {
@@ -59,11 +46,11 @@ std::string kernelCacheDir() {
   return "";
 }
 
-std::string kernelCachePath(const std::string& dir, mlir::ModuleOp kernels) {
+std::string kernelCachePath(const std::string& dir, mlir::ModuleOp kernels, const std::string& targetKey) {
   std::string text;
   llvm::raw_string_ostream os(text);
   kernels.print(os, mlir::OpPrintingFlags().useLocalScope());
-  os << "\n" << hostIdentity() << "\n" << buildIdentity();
+  os << "\n" << targetKey << "\n" << buildIdentity();
   llvm::SHA256 sha;
   sha.update(text);
   std::string key;
@@ -75,28 +62,29 @@ std::string kernelCachePath(const std::string& dir, mlir::ModuleOp kernels) {
   return dir + "/" + key + ".o";
 }
 
-std::unique_ptr<JitModule> loadCachedKernels(const std::string& path, std::string& why) {
+bool loadCachedBinary(const std::string& path, std::string& binary, std::string& why) {
   auto file = llvm::MemoryBuffer::getFile(path);
   if (!file) {
     why = "no entry";
-    return nullptr;
+    return false;
   }
   llvm::StringRef bytes = (*file)->getBuffer();
   if (bytes.size() < 16 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
     why = "not an hrmc kernel cache entry";
-    return nullptr;
+    return false;
   }
   uint64_t checksum;
   std::memcpy(&checksum, bytes.data() + 8, 8);
   llvm::StringRef object = bytes.drop_front(16);
   if (fnv1a(object.data(), object.size()) != checksum) {
     why = "checksum mismatch (a corrupt entry)";
-    return nullptr;
+    return false;
   }
-  return loadKernelObject(object, why);
+  binary.assign(object.data(), object.size());
+  return true;
 }
 
-void storeCachedKernels(const std::string& object, const std::string& path) {
+void storeCachedBinary(const std::string& object, const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   const std::string tmp = path + ".tmp" + std::to_string(::getpid());

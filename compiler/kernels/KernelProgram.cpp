@@ -1,28 +1,16 @@
-#include "compiler/KernelProgram.h"
+#include "compiler/kernels/KernelProgram.h"
 
 #include <sstream>
 
 namespace hrmc::compiler {
 
 std::string Launch::name() const {
+  if (kind == LaunchKind::Rope && inverse) return "rope_inverse";
   switch (kind) {
     case LaunchKind::Fused: return kernel;
-    case LaunchKind::Linear: return "linear";
-    case LaunchKind::MatMul: return "matmul";
-    case LaunchKind::OuterSum: return "outer_sum";
-    case LaunchKind::Rope: return inverse ? "rope_inverse" : "rope";
-    case LaunchKind::Attention: return "attention";
-    case LaunchKind::AttentionGrad: return "attention_grad";
-    case LaunchKind::CrossEntropy: return "cross_entropy";
-    case LaunchKind::CrossEntropyGrad: return "cross_entropy_grad";
-    case LaunchKind::ArgmaxMatch: return "argmax_match";
-    case LaunchKind::LabelMean: return "label_mean";
-    case LaunchKind::LabelMeanGrad: return "label_mean_grad";
-    case LaunchKind::ExactMatch: return "exact_match";
-    case LaunchKind::EmbeddingGrad: return "embedding_grad";
-    case LaunchKind::RmsNormGrad: return "rms_norm_grad";
-    case LaunchKind::Unbroadcast: return "unbroadcast";
-    case LaunchKind::MaxGrad: return "max_grad";
+#define HRMC_LIBRARY_LAUNCH(Kind, name, HrmOp) \
+  case LaunchKind::Kind: return name;
+#include "compiler/kernels/LibraryLaunches.def"
   }
   return "?";
 }

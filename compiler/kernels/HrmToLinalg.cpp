@@ -1,4 +1,4 @@
-#include "compiler/codegen/HrmToLinalg.h"
+#include "compiler/kernels/HrmToLinalg.h"
 
 #include <limits>
 #include <numeric>

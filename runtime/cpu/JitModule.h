@@ -1,11 +1,13 @@
 #pragma once
-// JIT-compiled kernels (the fused kernels of a KernelProgram), behind an MLIR-free interface.
+// The fused kernels of a compiled program, loaded into an ORC JIT (KernelLoader.h): an MLIR-free handle.
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
-namespace hrmc::compiler {
+#include "compiler/codegen/cpu/ObjectBundle.h"
+
+namespace hrmc::runtime::cpu {
 
 class JitModule {
  public:
@@ -18,10 +20,10 @@ class JitModule {
 
   JitModule(std::shared_ptr<void> owner, Lookup lookup) : owner_(std::move(owner)), lookup_(std::move(lookup)) {}
   // The kernel named `name` (fused_0, ...), or null when there is none. The first lookup of a name
-  // may generate its machine code (ORC compiles lazily); later ones are a map lookup.
+  // links it; later ones are a map lookup.
   Kernel kernel(const std::string& name) const {
     auto [it, isNew] = kernels_.try_emplace(name, nullptr);
-    if (isNew) it->second = reinterpret_cast<Kernel>(lookup_("_mlir__mlir_ciface_" + name));
+    if (isNew) it->second = reinterpret_cast<Kernel>(lookup_(compiler::packedEntrySymbol(name)));
     return it->second;
   }
 
@@ -31,4 +33,4 @@ class JitModule {
   mutable std::map<std::string, Kernel> kernels_;
 };
 
-}  // namespace hrmc::compiler
+}  // namespace hrmc::runtime::cpu

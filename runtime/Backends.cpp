@@ -1,0 +1,27 @@
+#include "runtime/Backends.h"
+
+#include <iterator>
+
+#include "compiler/HrmModule.h"
+#include "runtime/cpu/CpuBackend.h"
+#include "runtime/reference/ReferenceBackend.h"
+
+namespace hrmc::runtime {
+
+std::string backendList() {
+  std::string s = std::string(kBackendNames[0]) + " (default)";
+  for (size_t i = 1; i < std::size(kBackendNames); ++i) s += std::string(i + 1 == std::size(kBackendNames) ? " or " : ", ") + kBackendNames[i];
+  return s;
+}
+
+ProgramCompiler compilerFor(compiler::HrmModule& module, const std::string& target) {
+  return [&module, target](const std::string& function, std::string& error) { return module.compile(function, target, error); };
+}
+
+std::unique_ptr<Backend> makeBackend(const std::string& name, compiler::HrmModule& module) {
+  if (name == "cpu") return std::make_unique<cpu::CpuBackend>(compilerFor(module, "cpu"));
+  if (name == "reference") return std::make_unique<ReferenceBackend>(module);
+  throw ExecError("unknown backend '" + name + "'\nhint: the backends are " + backendList());
+}
+
+}  // namespace hrmc::runtime

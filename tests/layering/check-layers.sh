@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Layers only look down (dsl ← compiler ← runtime ← tools; inside runtime, exec/ below the executors,
+# the executors below train/), and the MLIR-free layers include no MLIR. Prints every violation.
+set -uo pipefail
+cd "$1"
+bad=0
+# rule: FOLDER may not include any of PATTERN (an extended regex over the quoted include path)
+check() {
+  local folder=$1 pattern=$2 why=$3 hits
+  hits=$(grep -rnE "^#include \"($pattern)" "$folder" --include='*.h' --include='*.cpp' --include='*.def' || true)
+  if [ -n "$hits" ]; then
+    echo "$why:"; echo "$hits"; bad=1
+  fi
+}
+check dsl 'compiler/|runtime/|tools/' "dsl/ includes a higher layer"
+check compiler 'runtime/|tools/' "compiler/ includes a higher layer"
+check runtime 'tools/' "runtime/ includes tools/"
+check runtime/exec 'runtime/(cpu|reference|train|data|io|checkpoint)/|runtime/Backends' "runtime/exec/ includes an executor or train/"
+check runtime/cpu 'runtime/(reference|train|data)/|runtime/Backends' "runtime/cpu/ includes the reference executor or train/"
+check runtime/reference 'runtime/(cpu|train|data)/|runtime/Backends' "runtime/reference/ includes another executor or train/"
+# MLIR-free: exec/ and cpu/ include from compiler/ only its MLIR-free headers, and no mlir/ at all.
+mlirfree='compiler/(DebugLevel\.h|kernels/KernelProgram\.h|kernels/LibraryLaunches\.def|codegen/cpu/ObjectBundle\.h)"'
+for f in $(grep -rlE '^#include "compiler/' runtime/exec runtime/cpu); do
+  grep -nE '^#include "compiler/' "$f" | grep -vE "$mlirfree" | sed "s|^|$f: includes a compiler header with MLIR: |" && bad=1
+done
+check runtime/exec 'mlir/' "runtime/exec/ includes MLIR"
+check runtime/cpu 'mlir/' "runtime/cpu/ includes MLIR"
+# The MLIR-free compiler headers themselves include no MLIR or LLVM.
+for h in compiler/DebugLevel.h compiler/kernels/KernelProgram.h compiler/codegen/cpu/ObjectBundle.h compiler/HrmModule.h; do
+  grep -nE '^#include "(mlir|llvm)/' "$h" | sed "s|^|$h: an MLIR-free header includes |" && bad=1
+done
+[ $bad -eq 0 ] && echo "layers: every include looks down"
+exit $bad

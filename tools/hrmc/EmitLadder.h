@@ -1,0 +1,28 @@
+#pragma once
+// The one ordered --emit ladder of `hrmc compile` and `hrmc inspect`:
+//   ast → hrm-raw → hrm → grad → fused → kernels → (the target's stages: cpu llvm → asm)
+// Each stage runs the pipeline up to it and prints its output.
+#include <string>
+#include <vector>
+
+#include "tools/hrmc/Commands.h"
+
+namespace hrmc::cli {
+
+struct EmitOptions {
+  std::string stage;
+  std::string target = "cpu";
+  std::string function = "train";  // for fused and later: forward, loss or train (the train step at -K)
+  std::string kernel;              // for fused and later: one fused kernel
+  bool noLocations = false;
+  bool printAfterAll = false;
+  // Registers --emit, --target, --function, --kernel, --no-locations, --print-ir-after-all.
+  CLI::Option* add(CLI::App& cmd, const std::string& defaultStage);
+};
+
+// Every stage, in order, for every target (the values --emit accepts).
+std::vector<std::string> emitStages();
+// Prints the stage to stdout (diagnostics to stderr); returns the exit status.
+int emit(const ModelOptions& model, const GradOptions& grad, const EmitOptions& emit);
+
+}  // namespace hrmc::cli
