@@ -70,6 +70,16 @@ std::string num(double v) {
   {PATH, {[](TrainConfig& c, const toml::node& n, const std::string& p) { c.FIELD = need<bool>(n, p, "true or false"); }, \
           [](const TrainConfig& c) { return std::string(c.FIELD ? "true" : "false"); }}}
 
+// "error" or "skip": what to do with a bad input; FIELD is true for "skip".
+#define ERROR_OR_SKIP_KEY(PATH, FIELD)                                                                            \
+  {PATH,                                                                                                          \
+   {[](TrainConfig& c, const toml::node& n, const std::string& p) {                                              \
+      const std::string v = need<std::string>(n, p, "\"error\" or \"skip\"");                                   \
+      if (v != "error" && v != "skip") throw ConfigError(p + ": expected \"error\" or \"skip\", got " + quote(v)); \
+      c.FIELD = v == "skip";                                                                                      \
+    },                                                                                                            \
+    [](const TrainConfig& c) { return quote(c.FIELD ? "skip" : "error"); }}}
+
 const std::map<std::string, Key>& keys() {
   static const std::map<std::string, Key> k = {
       STRING_KEY("model", model),
@@ -84,20 +94,8 @@ const std::map<std::string, Key>& keys() {
       INT_KEY("data.min_len", taskMinLen, 1, 64),
       INT_KEY("data.max_len", taskMaxLen, 1, 64),
       BOOL_KEY("data.target_only", targetOnly),
-      {"data.on_bad_line",
-       {[](TrainConfig& c, const toml::node& n, const std::string& p) {
-          const std::string v = need<std::string>(n, p, "\"error\" or \"skip\"");
-          if (v != "error" && v != "skip") throw ConfigError(p + ": expected \"error\" or \"skip\", got " + quote(v));
-          c.skipBadLines = v == "skip";
-        },
-        [](const TrainConfig& c) { return quote(c.skipBadLines ? "skip" : "error"); }}},
-      {"data.on_long_sample",
-       {[](TrainConfig& c, const toml::node& n, const std::string& p) {
-          const std::string v = need<std::string>(n, p, "\"error\" or \"skip\"");
-          if (v != "error" && v != "skip") throw ConfigError(p + ": expected \"error\" or \"skip\", got " + quote(v));
-          c.skipLongSamples = v == "skip";
-        },
-        [](const TrainConfig& c) { return quote(c.skipLongSamples ? "skip" : "error"); }}},
+      ERROR_OR_SKIP_KEY("data.on_bad_line", skipBadLines),
+      ERROR_OR_SKIP_KEY("data.on_long_sample", skipLongSamples),
       INT_KEY("train.steps", steps, 0, 1e9),
       INT_KEY("train.epochs", epochs, 0, 1e6),
       INT_KEY("train.batch_tokens", batchTokens, 16, 1e8),
