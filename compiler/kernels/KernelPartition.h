@@ -1,9 +1,8 @@
 #pragma once
-// Backend stage 3 (issue 6): splits one function of the hrm module into kernel launches. Library ops
-// (matrix products, rope, attention, losses and their gradients) become library launches; every run of
-// other ops between them becomes one fused kernel, outlined into a function in destination-passing
-// style (inputs, then outputs, as memrefs). Internal to compiler/; HrmModule::compileForCpu is the
-// public entry.
+// The `fused` stage: splits one function of the hrm module into kernel launches. Library ops
+// (LibraryLaunches.def) become library launches; every run of other ops between them becomes one
+// fused kernel, outlined into a function in destination-passing style (inputs, then outputs).
+// Target-neutral. Internal to compiler/; HrmModule::compile is the public entry.
 #include <string>
 
 #include "compiler/kernels/KernelProgram.h"
