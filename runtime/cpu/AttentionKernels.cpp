@@ -195,15 +195,6 @@ void forEachSampleHead(const PackedSeq& seq, int64_t heads, int64_t hd, F&& fn) 
 
 }  // namespace
 
-double attendedPairs(const PackedSeq& seq, MaskKind mask) {
-  double pairs = 0;
-  for (int64_t s = 0; s < seq.samples(); ++s) {
-    const SampleSpan span = spanOf(seq, s);
-    for (int64_t i = 0; i < span.length; ++i) pairs += static_cast<double>(span.keysOf(i, mask));
-  }
-  return pairs;
-}
-
 void attention(const float* q, const float* k, const float* v, float* o, const PackedSeq& seq, int64_t heads,
                int64_t hd, MaskKind mask) {
   const int64_t stride = heads * hd;

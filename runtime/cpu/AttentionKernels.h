@@ -21,7 +21,5 @@ void attentionCached(const float* q, const float* kc, const float* vc, float* o,
 // dq, dk, dv (written, not accumulated) for output gradient dout; recomputes the probabilities.
 void attentionGrad(const float* q, const float* k, const float* v, const float* dout, float* dq, float* dk, float* dv,
                    const PackedSeq& seq, int64_t heads, int64_t hd, compiler::MaskKind mask);
-// Query/key pairs that attend to each other over the samples of seq (the work of attention).
-double attendedPairs(const PackedSeq& seq, compiler::MaskKind mask);
 
 }  // namespace hrmc::runtime::cpu

@@ -1,6 +1,6 @@
 #pragma once
 // What the trainer, generator and evaluator need from an executor: run a compiled function of the
-// model on a packed batch. The trainer does not care which backend runs it; runtime/Backends.h makes
+// model on a packed batch, and hold the training state where it computes. The trainer does not care which backend runs it; runtime/Backends.h makes
 // one by name.
 #include <functional>
 #include <memory>
@@ -9,6 +9,8 @@
 
 #include "compiler/kernels/KernelProgram.h"
 #include "runtime/batch/PackedBatch.h"
+#include "runtime/exec/Communicator.h"
+#include "runtime/exec/Training.h"
 #include "runtime/exec/Types.h"
 
 namespace hrmc::runtime {
@@ -20,6 +22,11 @@ class Backend {
   // forward → {logits}; loss → {loss, accuracy, exact}; train_step_kK → those + gradients.
   virtual std::vector<HostTensor<float>> run(const std::string& function, const PackedBatch& batch,
                                              const WeightMap& weights) = 0;
+  // Binds training state to the backend (Training.h): every weight and buffer of `params`; the weights
+  // with an entry in `state` are trained with AdamATan2 + EMA, their gradients summed over
+  // `communicator`. Throws ExecError when the state does not fit the weights.
+  virtual std::unique_ptr<Training> bindTraining(const WeightMap& params, const OptimizerState& state,
+                                                 const AdamAtan2Config& config, Communicator& communicator) = 0;
   // Gets a function ready to run (the CPU backend compiles it); run() does this on first use.
   virtual void prepare(const std::string& function) { (void)function; }
   // The activation memory a run of `function` on `tokens` packed tokens is planned to take, in

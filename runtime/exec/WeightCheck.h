@@ -19,7 +19,9 @@ struct WeightNeed {
 // from ("the checkpoint runs/x", "weights.safetensors"); without one (an executor binding its
 // arguments) the message is the bare sentence.
 void checkWeightsFit(const WeightMap& weights, const std::vector<WeightNeed>& needs, const std::string& source);
-// One weight (an executor binding its arguments).
+// One weight (an executor binding its arguments), from a map or by its shape (null: missing).
+void checkWeightShape(const std::string& name, const std::vector<int64_t>* have, const std::vector<int64_t>& shape,
+                      const std::string& source = "");
 void checkWeightFits(const WeightMap& weights, const std::string& name, const std::vector<int64_t>& shape,
                      const std::string& source = "");
 

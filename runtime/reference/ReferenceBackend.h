@@ -2,6 +2,7 @@
 // The reference executor behind the Backend interface (`--backend reference`): op-by-op loops.
 #include "runtime/exec/Backend.h"
 #include "runtime/reference/ReferenceExecutor.h"
+#include "runtime/reference/ReferenceTraining.h"
 
 namespace hrmc::runtime {
 
@@ -12,6 +13,10 @@ class ReferenceBackend : public Backend {
   std::vector<HostTensor<float>> run(const std::string& function, const PackedBatch& batch,
                                      const WeightMap& weights) override {
     return exec_.run(function, batch, weights).results;
+  }
+  std::unique_ptr<Training> bindTraining(const WeightMap& params, const OptimizerState& state,
+                                         const AdamAtan2Config& config, Communicator& communicator) override {
+    return std::make_unique<ReferenceTraining>(exec_, params, state, config, communicator);
   }
 
  private:

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "runtime/train/Optimizer.h"
+#include "runtime/exec/AdamAtan2.h"
 
 namespace hrmc::runtime {
 
@@ -15,7 +15,7 @@ struct TrainingState {
   int64_t epoch = 0;         // data position: epoch ...
   int64_t microBatch = 0;    // ... and the next micro-batch in it
   std::map<std::string, HostTensor<float>> params;  // weights and buffers
-  std::map<std::string, ParamState> optimizer;      // per trainable weight
+  OptimizerState optimizer;                         // per trainable weight
   std::string configToml;    // the resolved run configuration
   std::string sources;       // JSON: {path: text} of the .hrm files
   std::string modelName;

@@ -79,10 +79,26 @@ void Trainer::initialize() {
       for (float& x : t.data) x = roundToBf16(x);
     state_.params[w.name] = std::move(t);
   }
-  std::map<std::string, HostTensor<float>> trainable;
+  bind();
+}
+
+void Trainer::bind() {
+  const AdamAtan2Config config{cfg_.beta1, cfg_.beta2, cfg_.weightDecay, cfg_.ema};
+  std::map<std::string, HostTensor<float>> fresh;
   for (const compiler::HrmModule::WeightSpec& w : module_.weights())
-    if (w.trainable) trainable[w.name] = state_.params[w.name];
-  opt_ = std::make_unique<AdamAtan2>(AdamAtan2Config{cfg_.beta1, cfg_.beta2, cfg_.weightDecay, cfg_.ema}, trainable);
+    if (w.trainable && !state_.optimizer.count(w.name)) fresh[w.name] = state_.params.at(w.name);
+  for (auto& [name, s] : freshOptimizerState(config, fresh)) state_.optimizer[name] = std::move(s);
+  // Optimizer state of a weight the model no longer trains stays out (as a fresh run would have it).
+  OptimizerState trained;
+  for (const compiler::HrmModule::WeightSpec& w : module_.weights())
+    if (w.trainable) trained[w.name] = state_.optimizer.at(w.name);
+  state_.optimizer = std::move(trained);
+  training_ = backend_.bindTraining(state_.params, state_.optimizer, config, communicator_);
+}
+
+void Trainer::readBack() {
+  state_.params = training_->parameters();
+  state_.optimizer = training_->optimizerState();
 }
 
 std::vector<WeightNeed> weightNeeds(const compiler::HrmModule& module) {
@@ -93,13 +109,8 @@ std::vector<WeightNeed> weightNeeds(const compiler::HrmModule& module) {
 
 void Trainer::restore(TrainingState s) {
   checkWeightsFit(s.params, weightNeeds(module_), "the checkpoint");
-  std::map<std::string, HostTensor<float>> trainable;
-  for (const compiler::HrmModule::WeightSpec& w : module_.weights())
-    if (w.trainable) trainable[w.name] = s.params[w.name];
-  opt_ = std::make_unique<AdamAtan2>(AdamAtan2Config{cfg_.beta1, cfg_.beta2, cfg_.weightDecay, cfg_.ema}, trainable);
-  for (auto& [name, st] : s.optimizer)
-    if (opt_->state().count(name)) opt_->state()[name] = st;
   state_ = std::move(s);
+  bind();
 }
 
 std::vector<int64_t> Trainer::nextMicroBatch() {
@@ -164,7 +175,7 @@ EvalResult Trainer::evaluate(const WeightMap& weights, bool withGeneration) {
 }
 
 void Trainer::checkpoint(const std::string& sources) {
-  state_.optimizer = opt_->state();
+  readBack();
   state_.configToml = toToml(cfg_);
   state_.sources = sources;
   char name[64];
@@ -243,25 +254,16 @@ bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int
           std::count_if(micro.back().labels.begin(), micro.back().labels.end(), [](int32_t l) { return l != -100; })));
       totalValid += valid.back();
     }
-    std::map<std::string, HostTensor<float>> grads;
     double loss = 0, acc = 0, exact = 0;
     for (size_t a = 0; a < micro.size(); ++a) {
-      const auto out = backend_.run(fn, micro[a], state_.params);
       const double w = totalValid > 0 ? valid[a] / totalValid : 1.0 / static_cast<double>(micro.size());
-      loss += w * out[0].data[0];
-      acc += w * out[1].data[0];
-      exact += out[2].data[0] / static_cast<double>(micro.size());
-      for (size_t i = 0; i < names.size(); ++i) {
-        const HostTensor<float>& g = out[3 + i];
-        auto [it, fresh] = grads.emplace(names[i], HostTensor<float>(g.shape, 0.0f));
-        for (size_t j = 0; j < g.data.size(); ++j) it->second.data[j] += static_cast<float>(w) * g.data[j];
-      }
+      const StepScalars out = training_->accumulate(fn, names, micro[a], w);
+      loss += w * out.loss;
+      acc += w * out.accuracy;
+      exact += out.exact / static_cast<double>(micro.size());
       tokens += static_cast<double>(micro[a].inputs.size());
     }
-    std::map<std::string, HostTensor<float>> trainable;
-    for (const auto& [name, st] : opt_->state()) trainable[name] = std::move(state_.params[name]);
-    opt_->step(trainable, grads, lr);
-    for (auto& [name, p] : trainable) state_.params[name] = std::move(p);
+    training_->step(lr);
     state_.step = step;
     losses_.push_back(loss);
 
@@ -280,7 +282,8 @@ bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int
 
     const bool last = step == totalSteps_;
     if ((cfg_.evalInterval > 0 && step % cfg_.evalInterval == 0) || last) {
-      const EvalResult e = evaluate(evaluationWeights({0, 0, 0, state_.params, opt_->state(), "", "", ""}, cfg_.ema > 0), false);
+      readBack();
+      const EvalResult e = evaluate(evaluationWeights(state_, cfg_.ema > 0), false);
       metrics << nlohmann::json{{"step", step}, {"eval_loss", e.loss}, {"eval_accuracy", e.accuracy},
                                 {"eval_exact_accuracy", e.exactAccuracy}}.dump()
               << "\n";

@@ -1,7 +1,8 @@
 #pragma once
 // The training loop (HRM-TEXT.md §4.6): packed batches from the data pipeline, K(step) choosing the
-// compiled train-step variant, gradient accumulation over micro-batches, AdamATan2 + EMA, periodic
-// held-out evaluation, metrics as JSONL with a loss plot, checkpoints, and a clean stop on Ctrl-C.
+// compiled train-step variant, gradient accumulation over micro-batches and AdamATan2 + EMA on the
+// backend (the training state lives there: runtime/exec/Training.h), periodic held-out evaluation,
+// metrics as JSONL with a loss plot, checkpoints, and a clean stop on Ctrl-C.
 #include <atomic>
 #include <iosfwd>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "runtime/exec/Backend.h"
 #include "runtime/exec/WeightCheck.h"
 #include "runtime/train/Checkpoint.h"
+#include "runtime/train/Schedules.h"
 #include "runtime/train/TrainConfig.h"
 
 namespace hrmc::runtime {
@@ -33,6 +35,7 @@ class Trainer {
   // Continues exactly from a checkpoint (weights, optimizer state, step, data position).
   void restore(TrainingState state);
   int64_t totalSteps() const { return totalSteps_; }
+  // As of the last checkpoint, evaluation or the end of run() (the backend holds the live state).
   const TrainingState& state() const { return state_; }
 
   // Runs until the configured end, or until `stop` is set or step `pauseAt` is reached (both checkpoint
@@ -46,6 +49,10 @@ class Trainer {
   std::vector<int64_t> nextMicroBatch();
   void checkpoint(const std::string& sources);
   std::string trainStepFor(int K);
+  // Binds state_ to the backend, with fresh optimizer state for the trainable weights it lacks.
+  void bind();
+  // Reads the weights and optimizer state back from the backend into state_.
+  void readBack();
 
   TrainConfig cfg_;
   compiler::HrmModule& module_;
@@ -56,7 +63,8 @@ class Trainer {
   TokenizedSamples heldOutTokens_;
   std::ostream& out_;
   TrainingState state_;
-  std::unique_ptr<AdamAtan2> opt_;
+  SingleProcess communicator_;
+  std::unique_ptr<Training> training_;
   int64_t totalSteps_ = 0;
   int64_t batchesPerEpoch_ = 0;
   int64_t cachedEpoch_ = -1;

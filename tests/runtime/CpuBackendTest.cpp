@@ -251,8 +251,8 @@ TEST(CpuBackend, MemoryPlanNeverOverlapsLiveBuffers) {
   std::string error;
   const std::string fn = t.module->trainStep(5, error);
   cpu::CpuBackend backend(compilerFor(*t.module, "cpu"));
-  cpu::CpuExecutor& exec = backend.executor(fn);
-  exec.run(t.batch, t.weights);
+  ProgramRunner& exec = backend.runner(fn);
+  exec.run(t.batch, viewsOf(t.weights));
   const MemoryPlan& plan = exec.plan(t.batch.seq.tokens());
   const size_t n = plan.offsets.size();
   for (size_t a = 0; a < n; ++a)

@@ -1,20 +1,25 @@
 // `hrmc bench MODEL --preset P`: train-step tokens/s at K = 2 and K = 5 and forward tokens/s on a packed
 // batch of ROWS × ROW_LEN tokens, with model GFLOP/s (HRM-TEXT.md §9, attention included) and the sgemm
-// roof measured in the same run. Batches are built like shared/bench/bench.py: instruction lengths
+// roof measured in the same run. A train step is what training runs: forward, backward, gradient
+// accumulation and the AdamATan2 + EMA update on the backend's resident state (as bench.py's step
+// includes the optimizer); --compare-host-state also times the same step with the state on the host
+// (gradients copied out, accumulated and updated there by plain loops), the way hrmc trained before. Batches are built like shared/bench/bench.py: instruction lengths
 // 16..160, response lengths 8..128. A benchmark program, not a test: it prints figures.
 #include <cblas.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "dsl/report/ModelReport.h"
 #include "runtime/data/Packing.h"
-#include "runtime/cpu/AttentionKernels.h"
+#include "runtime/exec/LaunchCost.h"
 #include "runtime/Backends.h"
+#include "runtime/reference/ReferenceTraining.h"
 #include "tools/hrmc/Commands.h"
 
 namespace hrmc::cli {
@@ -70,7 +75,7 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
     ModelOptions model;
     int64_t rows = 32, rowLen = 256;
     int warmup = 1, steps = 3;
-    bool json = false;
+    bool json = false, compareHostState = false;
     std::string backend = "cpu";
   };
   auto o = std::make_shared<Opts>();
@@ -82,6 +87,8 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--steps", o->steps, "timed runs per mode (the median is reported); 0: only compile")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "print one JSON object");
+  cmd->add_flag("--compare-host-state", o->compareHostState,
+                "also time each train step with the training state on the host (the saving of the resident state)");
   cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled) or reference")
       ->check(CLI::IsMember(backendChoices()))
       ->capture_default_str();
@@ -106,7 +113,7 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
     Backend& backend = *backendPtr;
     // Attention FLOPs of each attention op's forward: 4 · (heads · head_dim) · its attended pairs.
     auto attentionFlops = [&](const dsl::Node& n) {
-      return 4.0 * static_cast<double>(n.type.dims[1] * n.type.dims[2]) * cpu::attendedPairs(batch.seq, n.mask);
+      return 4.0 * static_cast<double>(n.type.dims[1] * n.type.dims[2]) * runtime::attendedPairs(batch.seq, n.mask);
     };
     nlohmann::json results = nlohmann::json::object();
     std::string error;
@@ -125,14 +132,51 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
         results[mode] = {{"compile_seconds", compileSeconds}};
         continue;
       }
-      std::vector<double> times;
-      for (int i = 0; i < o->warmup + o->steps; ++i) {
-        const auto t0 = Clock::now();
-        backend.run(fn, batch, weights);
-        if (i >= o->warmup) times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+      auto median = [&](const std::function<void()>& once) {
+        std::vector<double> times;
+        for (int i = 0; i < o->warmup + o->steps; ++i) {
+          const auto t0 = Clock::now();
+          once();
+          if (i >= o->warmup) times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+        }
+        std::sort(times.begin(), times.end());
+        return times[times.size() / 2];
+      };
+      const AdamAtan2Config adam;
+      const double lr = 1e-4;
+      double t = 0, hostStateSeconds = -1;
+      if (K == 0) {
+        t = median([&] { backend.run(fn, batch, weights); });
+      } else {
+        const std::vector<std::string> names = c->module->gradientNames(fn);
+        WeightMap trainable;
+        for (const auto& w : c->module->weights())
+          if (w.trainable) trainable[w.name] = weights.at(w.name);
+        SingleProcess single;
+        std::unique_ptr<Training> training = backend.bindTraining(weights, freshOptimizerState(adam, trainable), adam, single);
+        t = median([&] {
+          training->accumulate(fn, names, batch, 1.0);
+          training->step(lr);
+        });
+        training.reset();
+        if (o->compareHostState) {
+          WeightMap params = weights;
+          OptimizerState state = freshOptimizerState(adam, trainable);
+          hostStateSeconds = median([&] {
+            const std::vector<HostTensor<float>> out = backend.run(fn, batch, params);
+            for (size_t i = 0; i < names.size(); ++i) {
+              if (!state.count(names[i])) continue;
+              HostTensor<float> acc(out[3 + i].shape, 0.0f);
+              for (size_t j = 0; j < acc.data.size(); ++j) acc.data[j] += 1.0f * out[3 + i].data[j];
+              ParamState& st = state[names[i]];
+              st.step += 1.0f;
+              referenceAdamAtan2({params[names[i]].data.data(), acc.data.data(), st.expAvg.data.data(),
+                                  st.expAvgSq.data.data(), st.ema.data.data()},
+                                 acc.numel(), adamAtan2Step(adam, st.step, lr));
+            }
+          });
+        }
       }
-      std::sort(times.begin(), times.end());
-      const double t = times[times.size() / 2];
       // Model FLOPs: linear layers (§9) for every slot, attention for the real (query, key) pairs; the
       // backward of an attention in a gradient-carrying step costs 2× its forward.
       const std::vector<bool> grad = K > 0 ? g.stepsWithGrad(K) : std::vector<bool>();
@@ -145,6 +189,7 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
       results[mode] = {{"seconds", t}, {"tokens_per_s", slots / t}, {"model_gflops", gflops}, {"roof_fraction", gflops / roof},
                        {"compile_seconds", compileSeconds},
                        {"planned_activation_bytes", backend.plannedBytes(fn, static_cast<int64_t>(slots))}};
+      if (hostStateSeconds > 0) results[mode]["host_state_seconds"] = hostStateSeconds;
     }
     if (o->json) {
       std::cout << nlohmann::json{{"model", g.name}, {"preset", o->model.preset}, {"backend", backend.name()},
@@ -164,6 +209,9 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
                     100 * r["roof_fraction"].get<double>(), r["compile_seconds"].get<double>());
         if (const int64_t bytes = r["planned_activation_bytes"].get<int64_t>(); bytes >= 0)
           std::printf("  activations %.0f MiB", static_cast<double>(bytes) / 1048576.0);
+        if (r.contains("host_state_seconds"))
+          std::printf("  (state on the host: %.3f s, %.2fx)", r["host_state_seconds"].get<double>(),
+                      r["host_state_seconds"].get<double>() / r["seconds"].get<double>());
         std::printf("\n");
       }
     }
