@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "runtime/exec/Types.h"
+
 namespace hrmc::runtime {
 
 OptimizerState freshOptimizerState(const AdamAtan2Config& config, const std::map<std::string, HostTensor<float>>& params) {
@@ -14,6 +16,19 @@ OptimizerState freshOptimizerState(const AdamAtan2Config& config, const std::map
     state[name] = std::move(s);
   }
   return state;
+}
+
+void checkOptimizerStateFits(const std::map<std::string, HostTensor<float>>& params, const OptimizerState& state,
+                             const AdamAtan2Config& config) {
+  for (const auto& [name, st] : state) {
+    auto w = params.find(name);
+    if (w == params.end()) throw ExecError("optimizer state for '" + name + "', which is not a weight of the model");
+    const int64_t n = w->second.numel();
+    if (st.expAvg.numel() != n || st.expAvgSq.numel() != n || (config.emaDecay > 0 && st.ema.numel() != n))
+      throw ExecError("the optimizer state of weight '" + name + "' does not fit it (moments " + shapeString(st.expAvg.shape) +
+                      " and " + shapeString(st.expAvgSq.shape) + ", EMA " + shapeString(st.ema.shape) + " for a weight of " +
+                      shapeString(w->second.shape) + ")");
+  }
 }
 
 AdamAtan2Step adamAtan2Step(const AdamAtan2Config& config, float step, double lr) {

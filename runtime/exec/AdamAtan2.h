@@ -29,6 +29,11 @@ using OptimizerState = std::map<std::string, ParamState>;
 // Fresh state for `params`: zero moments, the EMA a copy of the weights.
 OptimizerState freshOptimizerState(const AdamAtan2Config& config, const std::map<std::string, HostTensor<float>>& params);
 
+// Throws ExecError naming the first entry of `state` that is not a weight of `params` or whose
+// moments (or EMA, when the config keeps one) do not have the weight's size.
+void checkOptimizerStateFits(const std::map<std::string, HostTensor<float>>& params, const OptimizerState& state,
+                             const AdamAtan2Config& config);
+
 // The scalars of one update of a parameter at its step count `step` (after the increment).
 struct AdamAtan2Step {
   float decay, oneMinusBeta1, beta2, oneMinusBeta2, stepSize, bc2Sqrt;

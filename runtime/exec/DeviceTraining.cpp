@@ -5,6 +5,7 @@ namespace hrmc::runtime {
 DeviceTraining::DeviceTraining(Device& device, Runners runners, const WeightMap& params, const OptimizerState& state,
                                const AdamAtan2Config& config, Communicator& communicator)
     : device_(device), runners_(std::move(runners)), config_(config), communicator_(communicator) {
+  checkOptimizerStateFits(params, state, config);
   for (const auto& [name, w] : params) {
     Param& p = params_[name];
     p.shape = w.shape;
@@ -13,10 +14,6 @@ DeviceTraining::DeviceTraining(Device& device, Runners runners, const WeightMap&
     auto s = state.find(name);
     if (s == state.end()) continue;
     const ParamState& st = s->second;
-    if (st.expAvg.numel() != p.numel || st.expAvgSq.numel() != p.numel || (config_.emaDecay > 0 && st.ema.numel() != p.numel))
-      throw ExecError("the optimizer state of weight '" + name + "' does not fit it (moments " + shapeString(st.expAvg.shape) +
-                      " and " + shapeString(st.expAvgSq.shape) + ", EMA " + shapeString(st.ema.shape) + " for a weight of " +
-                      shapeString(w.shape) + ")");
     p.trainable = true;
     p.step = st.step;
     p.m = upload(st.expAvg);
@@ -45,9 +42,7 @@ StepScalars DeviceTraining::accumulate(const std::string& function, const std::v
                                        const PackedBatch& batch, double weight) {
   ProgramRunner& runner = runners_(function);
   runner.run(batch, views_);
-  if (runner.resultCount() != 3 + gradientNames.size())
-    throw ExecError("'" + function + "' returns " + std::to_string(runner.resultCount()) + " results, not the 3 scalars and " +
-                    std::to_string(gradientNames.size()) + " gradients of a train step");
+  checkTrainStepResults(function, runner.resultCount(), gradientNames);
   float scalars[3];
   for (int i = 0; i < 3; ++i) device_.copyToHost(&scalars[i], runner.result(i).data, sizeof(float));
   for (size_t i = 0; i < gradientNames.size(); ++i) {

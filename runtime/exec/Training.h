@@ -16,6 +16,13 @@ struct StepScalars {
   double loss = 0, accuracy = 0, exact = 0;
 };
 
+// Throws ExecError unless a train step returned the 3 scalars and one gradient per name.
+inline void checkTrainStepResults(const std::string& function, size_t results, const std::vector<std::string>& gradientNames) {
+  if (results != 3 + gradientNames.size())
+    throw ExecError("'" + function + "' returns " + std::to_string(results) + " results, not the 3 scalars and " +
+                    std::to_string(gradientNames.size()) + " gradients of a train step");
+}
+
 class Training {
  public:
   virtual ~Training() = default;

@@ -17,23 +17,13 @@ void referenceAdamAtan2(const AdamAtan2Tensors& t, int64_t n, const AdamAtan2Ste
 ReferenceTraining::ReferenceTraining(const ReferenceExecutor<float>& exec, WeightMap params, OptimizerState state,
                                      const AdamAtan2Config& config, Communicator& communicator)
     : exec_(exec), params_(std::move(params)), state_(std::move(state)), config_(config), communicator_(communicator) {
-  for (const auto& [name, st] : state_) {
-    auto w = params_.find(name);
-    if (w == params_.end()) throw ExecError("optimizer state for '" + name + "', which is not a weight of the model");
-    const int64_t n = w->second.numel();
-    if (st.expAvg.numel() != n || st.expAvgSq.numel() != n || (config_.emaDecay > 0 && st.ema.numel() != n))
-      throw ExecError("the optimizer state of weight '" + name + "' does not fit it (moments " + shapeString(st.expAvg.shape) +
-                      " and " + shapeString(st.expAvgSq.shape) + ", EMA " + shapeString(st.ema.shape) + " for a weight of " +
-                      shapeString(w->second.shape) + ")");
-  }
+  checkOptimizerStateFits(params_, state_, config_);
 }
 
 StepScalars ReferenceTraining::accumulate(const std::string& function, const std::vector<std::string>& gradientNames,
                                           const PackedBatch& batch, double weight) {
   const std::vector<HostTensor<float>> out = exec_.run(function, batch, params_).results;
-  if (out.size() != 3 + gradientNames.size())
-    throw ExecError("'" + function + "' returns " + std::to_string(out.size()) + " results, not the 3 scalars and " +
-                    std::to_string(gradientNames.size()) + " gradients of a train step");
+  checkTrainStepResults(function, out.size(), gradientNames);
   for (size_t i = 0; i < gradientNames.size(); ++i) {
     if (!state_.count(gradientNames[i])) continue;  // a buffer's gradient: nothing to update
     const HostTensor<float>& g = out[3 + i];

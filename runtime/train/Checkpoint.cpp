@@ -69,7 +69,7 @@ TrainingState loadCheckpoint(const std::string& path) {
 
 std::string resolveCheckpoint(const std::string& fileOrDir) {
   if (fs::is_regular_file(fileOrDir)) return fileOrDir;
-  for (const fs::path dir : {fs::path(fileOrDir), fs::path(fileOrDir) / "checkpoints"}) {
+  for (const fs::path& dir : {fs::path(fileOrDir), fs::path(fileOrDir) / "checkpoints"}) {
     std::ifstream latest(dir / "latest");
     std::string name;
     if (latest && std::getline(latest, name) && fs::is_regular_file(dir / name)) return (dir / name).string();

@@ -59,6 +59,16 @@ TEST(AdamAtan2, OneStepMatchesPyTorch) {
   EXPECT_LT(moved, 1e-3 * M_PI / 2 + 1e-4);
 }
 
+TEST(AdamAtan2, EmaFollowsTheUpdatedWeights) {
+  const AdamAtan2Config config{0.9, 0.95, 0.1, 0.5};
+  float w[2] = {1, 1}, g[2] = {0.5f, -0.5f}, m[2] = {0, 0}, v[2] = {0, 0}, ema[2] = {1, 1};
+  referenceAdamAtan2({w, g, m, v, ema}, 2, adamAtan2Step(config, 1.0f, 0.1));
+  EXPECT_LT(w[0], 1.0f);
+  EXPECT_GT(w[1], 1.0f - 0.1f * 0.1f);  // decayed, then moved up by the negative gradient
+  EXPECT_FLOAT_EQ(ema[0], 0.5f * (1.0f + w[0]));
+  EXPECT_FLOAT_EQ(ema[1], 0.5f * (1.0f + w[1]));
+}
+
 // Random state over a length that is no multiple of any block or chunk, several steps, with and
 // without the EMA: the CPU kernel gives the reference loop's bits.
 TEST(AdamAtan2, CpuUpdateIsBitIdenticalToTheReference) {
