@@ -132,19 +132,27 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
         results[mode] = {{"compile_seconds", compileSeconds}};
         continue;
       }
-      auto median = [&](const std::function<void()>& once) {
-        std::vector<double> times;
+      // The median over the timed runs of `once`, and of the part of it that `part` measured.
+      double part = 0;
+      auto median = [&](const std::function<void()>& once, double* partMedian = nullptr) {
+        std::vector<double> times, parts;
         for (int i = 0; i < o->warmup + o->steps; ++i) {
           const auto t0 = Clock::now();
           once();
-          if (i >= o->warmup) times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+          if (i >= o->warmup) {
+            times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+            parts.push_back(part);
+          }
         }
         std::sort(times.begin(), times.end());
+        std::sort(parts.begin(), parts.end());
+        if (partMedian) *partMedian = parts[parts.size() / 2];
         return times[times.size() / 2];
       };
+      auto since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
       const AdamAtan2Config adam;
       const double lr = 1e-4;
-      double t = 0, hostStateSeconds = -1;
+      double t = 0, hostStateSeconds = -1, updateSeconds = -1, hostUpdateSeconds = -1;
       if (K == 0) {
         t = median([&] { backend.run(fn, batch, weights); });
       } else {
@@ -154,16 +162,22 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
           if (w.trainable) trainable[w.name] = weights.at(w.name);
         SingleProcess single;
         std::unique_ptr<Training> training = backend.bindTraining(weights, freshOptimizerState(adam, trainable), adam, single);
-        t = median([&] {
-          training->accumulate(fn, names, batch, 1.0);
-          training->step(lr);
-        });
+        t = median(
+            [&] {
+              training->accumulate(fn, names, batch, 1.0);
+              const auto u0 = Clock::now();
+              training->step(lr);
+              part = since(u0);
+            },
+            &updateSeconds);
         training.reset();
         if (o->compareHostState) {
           WeightMap params = weights;
           OptimizerState state = freshOptimizerState(adam, trainable);
-          hostStateSeconds = median([&] {
+          hostStateSeconds = median(
+              [&] {
             const std::vector<HostTensor<float>> out = backend.run(fn, batch, params);
+            const auto u0 = Clock::now();
             for (size_t i = 0; i < names.size(); ++i) {
               if (!state.count(names[i])) continue;
               HostTensor<float> acc(out[3 + i].shape, 0.0f);
@@ -174,7 +188,9 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
                                   st.expAvgSq.data.data(), st.ema.data.data()},
                                  acc.numel(), adamAtan2Step(adam, st.step, lr));
             }
-          });
+            part = since(u0);
+              },
+              &hostUpdateSeconds);
         }
       }
       // Model FLOPs: linear layers (§9) for every slot, attention for the real (query, key) pairs; the
@@ -189,7 +205,11 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
       results[mode] = {{"seconds", t}, {"tokens_per_s", slots / t}, {"model_gflops", gflops}, {"roof_fraction", gflops / roof},
                        {"compile_seconds", compileSeconds},
                        {"planned_activation_bytes", backend.plannedBytes(fn, static_cast<int64_t>(slots))}};
-      if (hostStateSeconds > 0) results[mode]["host_state_seconds"] = hostStateSeconds;
+      if (updateSeconds >= 0) results[mode]["update_seconds"] = updateSeconds;
+      if (hostStateSeconds > 0) {
+        results[mode]["host_state_seconds"] = hostStateSeconds;
+        results[mode]["host_update_seconds"] = hostUpdateSeconds;
+      }
     }
     if (o->json) {
       std::cout << nlohmann::json{{"model", g.name}, {"preset", o->model.preset}, {"backend", backend.name()},
@@ -209,9 +229,11 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
                     100 * r["roof_fraction"].get<double>(), r["compile_seconds"].get<double>());
         if (const int64_t bytes = r["planned_activation_bytes"].get<int64_t>(); bytes >= 0)
           std::printf("  activations %.0f MiB", static_cast<double>(bytes) / 1048576.0);
+        if (r.contains("update_seconds")) std::printf("  update %.3f s", r["update_seconds"].get<double>());
         if (r.contains("host_state_seconds"))
-          std::printf("  (state on the host: %.3f s, %.2fx)", r["host_state_seconds"].get<double>(),
-                      r["host_state_seconds"].get<double>() / r["seconds"].get<double>());
+          std::printf("  (state on the host: %.3f s, %.2fx; update %.3f s)", r["host_state_seconds"].get<double>(),
+                      r["host_state_seconds"].get<double>() / r["seconds"].get<double>(),
+                      r["host_update_seconds"].get<double>());
         std::printf("\n");
       }
     }
