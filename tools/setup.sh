@@ -9,6 +9,7 @@ packages=(
   antlr4 libantlr4-runtime-dev                           # parser generator (4.7.2) + runtime (4.9)
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev    # config, JSON, command line
   libgtest-dev libopenblas-dev
+  libdnnl-dev                                            # oneDNN: bf16 matrix products (AVX512-BF16, AMX)
   clang libclang-rt-dev                                   # libFuzzer for the fuzz target
 )
 

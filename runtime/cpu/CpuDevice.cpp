@@ -192,12 +192,7 @@ void CpuDevice::launchMaxGrad(const LaunchArgs& a) {
 }
 
 void CpuDevice::roundToBf16(const float* src, uint16_t* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float r = runtime::roundToBf16(src[i]);
-    uint32_t u;
-    std::memcpy(&u, &r, sizeof u);
-    dst[i] = static_cast<uint16_t>(u >> 16);
-  }
+  for (int64_t i = 0; i < n; ++i) dst[i] = toBf16Bits(src[i]);
 }
 void CpuDevice::zero(float* data, int64_t n) { std::memset(data, 0, n * sizeof(float)); }
 void CpuDevice::accumulate(float* acc, const float* g, float weight, int64_t n) { cpu::accumulate(acc, g, weight, n); }

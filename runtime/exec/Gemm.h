@@ -2,7 +2,8 @@
 // The matrix products of the library launches (linear, matmul, outer_sum) behind one interface, so
 // that each device picks the library that is best for it: OpenBLAS on the CPU in fp32
 // (runtime/cpu/OpenBlasGemm.h); oneDNN (bf16 on CPU) and cuBLASLt (CUDA) come with their issues.
-// Row-major, dense, fp32.
+// Row-major, dense; fp32 (Gemm) or bf16 inputs with fp32 accumulation and output (Bf16Gemm,
+// HRM-TEXT.md §1.12).
 #include <cstdint>
 #include <string>
 
@@ -18,6 +19,20 @@ class Gemm {
   virtual void matmul(const float* a, const float* b, float* y, int64_t rows, int64_t k, int64_t n) = 0;
   // y[m, n] = Σ_r a[r, m] b[r, n] (a weight gradient: the sum over the packed tokens)
   virtual void outerSum(const float* a, const float* b, float* y, int64_t rows, int64_t m, int64_t n) = 0;
+};
+
+// bf16 bits (the upper half of an fp32) in, fp32 out: every product is exact in fp32 and summed in
+// fp32, so a result differs from the fp32 product of the rounded inputs by summation order only.
+class Bf16Gemm {
+ public:
+  virtual ~Bf16Gemm() = default;
+  // The library and the kernel it runs, e.g. "oneDNN brg:avx512_core_bf16".
+  virtual std::string name() const = 0;
+  // Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX); otherwise the library emulates it.
+  virtual bool native() const = 0;
+  virtual void linear(const uint16_t* x, const uint16_t* w, float* y, int64_t rows, int64_t in, int64_t out) = 0;
+  virtual void matmul(const uint16_t* a, const uint16_t* b, float* y, int64_t rows, int64_t k, int64_t n) = 0;
+  virtual void outerSum(const uint16_t* a, const uint16_t* b, float* y, int64_t rows, int64_t m, int64_t n) = 0;
 };
 
 }  // namespace hrmc::runtime

@@ -23,4 +23,18 @@ float roundToBf16(float x) {
   return out;
 }
 
+uint16_t toBf16Bits(float x) {
+  const float r = roundToBf16(x);
+  uint32_t bits;
+  std::memcpy(&bits, &r, sizeof bits);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+float fromBf16Bits(uint16_t bits) {
+  const uint32_t wide = static_cast<uint32_t>(bits) << 16;
+  float out;
+  std::memcpy(&out, &wide, sizeof out);
+  return out;
+}
+
 }  // namespace hrmc::runtime

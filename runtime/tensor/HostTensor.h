@@ -35,5 +35,8 @@ std::string shapeString(const std::vector<int64_t>& shape);
 
 // Rounds to the nearest bfloat16 (ties to even), returned widened to float.
 float roundToBf16(float x);
+// The same rounding as a bfloat16's 16 bits, and those bits widened back to float (exact).
+uint16_t toBf16Bits(float x);
+float fromBf16Bits(uint16_t bits);
 
 }  // namespace hrmc::runtime

@@ -1,6 +1,7 @@
 // `hrmc bench MODEL --preset P`: train-step tokens/s at K = 2 and K = 5 and forward tokens/s on a packed
 // batch of ROWS × ROW_LEN tokens, with model GFLOP/s (HRM-TEXT.md §9, attention included) and the sgemm
-// roof measured in the same run. A train step is what training runs: forward, backward, gradient
+// roof and the bf16 GEMM roof (hrmc's bf16 products: oneDNN, or widened to fp32 where oneDNN has none)
+// measured in the same run. A train step is what training runs: forward, backward, gradient
 // accumulation and the AdamATan2 + EMA update on the backend's resident state (as bench.py's step
 // includes the optimizer); --compare-host-state also times the same step with the state on the host
 // (gradients copied out, accumulated and updated there by plain loops), the way hrmc trained before. Batches are built like shared/bench/bench.py: instruction lengths
@@ -19,6 +20,7 @@
 #include "runtime/data/Packing.h"
 #include "runtime/exec/LaunchCost.h"
 #include "runtime/Backends.h"
+#include "runtime/cpu/OneDnnGemm.h"
 #include "runtime/reference/ReferenceTraining.h"
 #include "tools/hrmc/Commands.h"
 
@@ -37,6 +39,20 @@ double sgemmRoof() {
   for (int r = 0; r < 6; ++r) {
     const auto t0 = Clock::now();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    if (r > 0) best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return 2.0 * n * n * n / best / 1e9;
+}
+
+// The bf16 product's rate (bf16 inputs, fp32 sums) through hrmc's bf16 GEMM on a 1024³ product.
+double bf16Roof(Bf16Gemm& gemm) {
+  const int n = 1024;
+  std::vector<uint16_t> a(n * n, toBf16Bits(1.0f)), b(n * n, toBf16Bits(0.5f));
+  std::vector<float> c(n * n);
+  double best = 1e9;
+  for (int r = 0; r < 6; ++r) {
+    const auto t0 = Clock::now();
+    gemm.matmul(a.data(), b.data(), c.data(), n, n, n);
     if (r > 0) best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
   }
   return 2.0 * n * n * n / best / 1e9;
@@ -109,6 +125,8 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
     }
     // The roof first: the CPU backend makes OpenBLAS single-threaded (it splits the products itself).
     const double roof = sgemmRoof();
+    const std::unique_ptr<Bf16Gemm> bf16Gemm = cpu::makeBf16Gemm();
+    const double bf16GemmRoof = bf16Roof(*bf16Gemm);
     std::unique_ptr<Backend> backendPtr = makeBackend(o->backend, *c->module);
     Backend& backend = *backendPtr;
     // Attention FLOPs of each attention op's forward: 4 · (heads · head_dim) · its attended pairs.
@@ -214,11 +232,15 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
     if (o->json) {
       std::cout << nlohmann::json{{"model", g.name}, {"preset", o->model.preset}, {"backend", backend.name()},
                                   {"tokens", slots}, {"samples", batch.seq.samples()}, {"sgemm_roof_gflops", roof},
+                                  {"bf16_gemm_roof_gflops", bf16GemmRoof}, {"bf16_gemm", bf16Gemm->name()},
                                   {"results", results}}.dump()
                 << "\n";
     } else {
-      std::printf("%s (%s), %s backend, %.0f tokens (%lld samples), sgemm roof %.1f GFLOP/s\n", g.name.c_str(),
-                  o->model.preset.c_str(), backend.name().c_str(), slots, static_cast<long long>(batch.seq.samples()), roof);
+      std::printf("%s (%s), %s backend, %.0f tokens (%lld samples), sgemm roof %.1f GFLOP/s, bf16 GEMM roof %.1f GFLOP/s "
+                  "(%s%s)\n",
+                  g.name.c_str(), o->model.preset.c_str(), backend.name().c_str(), slots,
+                  static_cast<long long>(batch.seq.samples()), roof, bf16GemmRoof, bf16Gemm->name().c_str(),
+                  bf16Gemm->native() ? "" : "; not native on this CPU");
       for (const auto& [mode, r] : results.items()) {
         if (!r.contains("seconds")) {
           std::printf("  %-9s compiled in %.2f s\n", mode.c_str(), r["compile_seconds"].get<double>());
