@@ -1,5 +1,6 @@
 #include "runtime/cpu/CpuDevice.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -7,6 +8,7 @@
 #include "runtime/cpu/CpuKernels.h"
 #include "runtime/cpu/KernelLoader.h"
 #include "runtime/cpu/LossKernels.h"
+#include "runtime/cpu/OneDnnGemm.h"
 #include "runtime/cpu/OpenBlasGemm.h"
 #include "runtime/cpu/ThreadPool.h"
 #include "runtime/cpu/TrainingKernels.h"
@@ -116,7 +118,7 @@ void attendWithCache(KvCache& cache, int index, const float* q, const float* k, 
 
 }  // namespace
 
-CpuDevice::CpuDevice() : gemm_(std::make_unique<OpenBlasGemm>()) {}
+CpuDevice::CpuDevice() : gemm_(std::make_unique<OpenBlasGemm>()), bf16Gemm_(makeBf16Gemm()) {}
 
 char* CpuDevice::allocate(int64_t bytes) {
   const int64_t rounded = (std::max<int64_t>(bytes, 1) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
@@ -132,22 +134,72 @@ std::unique_ptr<LoadedKernels> CpuDevice::load(const compiler::CompiledProgram& 
   return std::make_unique<JitKernels>(compiled);
 }
 
-void CpuDevice::launchLinear(const LaunchArgs& a) {
+#define HRMC_LIBRARY_LAUNCH(Kind, name, HrmOp) \
+  void CpuDevice::launch##Kind(const LaunchArgs& args) { run(args, &CpuDevice::f32##Kind); }
+#include "compiler/kernels/LibraryLaunches.def"
+
+bool CpuDevice::runOnBf16Gemm(const LaunchArgs& a) {
+  using compiler::ElementType;
+  const LaunchKind kind = a.launch.kind;
+  if (kind != LaunchKind::Linear && kind != LaunchKind::MatMul && kind != LaunchKind::OuterSum) return false;
+  if (a.in[0].type != ElementType::BF16 || a.in[1].type != ElementType::BF16) return false;
+  const DeviceTensor& y = a.out[0];
+  std::vector<float> wide(y.type == ElementType::F32 ? 0 : y.numel());
+  float* out = y.type == ElementType::F32 ? y.f32() : wide.data();
+  auto bits = [](const DeviceTensor& t) { return reinterpret_cast<const uint16_t*>(t.data); };
+  if (kind == LaunchKind::Linear) {
+    const int64_t in = a.in[1].shape[1];
+    bf16Gemm_->linear(bits(a.in[0]), bits(a.in[1]), out, a.in[0].numel() / in, in, a.in[1].shape[0]);
+  } else if (kind == LaunchKind::MatMul) {
+    const int64_t k = a.in[1].shape[0];
+    bf16Gemm_->matmul(bits(a.in[0]), bits(a.in[1]), out, a.in[0].numel() / k, k, a.in[1].shape[1]);
+  } else {
+    const int64_t m = a.in[0].shape.back();
+    bf16Gemm_->outerSum(bits(a.in[0]), bits(a.in[1]), out, a.in[0].numel() / m, m, a.in[1].shape.back());
+  }
+  if (!wide.empty()) roundToBf16(wide.data(), reinterpret_cast<uint16_t*>(y.data), y.numel());
+  return true;
+}
+
+void CpuDevice::run(const LaunchArgs& a, void (CpuDevice::*f32)(const LaunchArgs&)) {
+  using compiler::ElementType;
+  auto isBf16 = [](const DeviceTensor& t) { return t.type == ElementType::BF16; };
+  if (std::none_of(a.in.begin(), a.in.end(), isBf16) && std::none_of(a.out.begin(), a.out.end(), isBf16))
+    return (this->*f32)(a);
+  if (runOnBf16Gemm(a)) return;
+  LaunchArgs wide{a.launch, a.index, a.ordinal, a.in, a.out, a.seq};
+  std::vector<std::vector<float>> copies;
+  auto widen = [&](DeviceTensor& t, bool read) {
+    if (!isBf16(t)) return;
+    std::vector<float>& c = copies.emplace_back(t.numel());
+    if (read)
+      for (int64_t i = 0; i < t.numel(); ++i) c[i] = fromBf16Bits(reinterpret_cast<const uint16_t*>(t.data)[i]);
+    t.data = reinterpret_cast<char*>(c.data());
+    t.type = ElementType::F32;
+  };
+  for (DeviceTensor& t : wide.in) widen(t, true);
+  for (DeviceTensor& t : wide.out) widen(t, false);
+  (this->*f32)(wide);
+  for (size_t k = 0; k < a.out.size(); ++k)
+    if (isBf16(a.out[k])) roundToBf16(wide.out[k].f32(), reinterpret_cast<uint16_t*>(a.out[k].data), a.out[k].numel());
+}
+
+void CpuDevice::f32Linear(const LaunchArgs& a) {
   const int64_t in = a.in[1].shape[1], out = a.in[1].shape[0];
   gemm_->linear(a.in[0].f32(), a.in[1].f32(), a.out[0].f32(), a.in[0].numel() / in, in, out);
 }
-void CpuDevice::launchMatMul(const LaunchArgs& a) {
+void CpuDevice::f32MatMul(const LaunchArgs& a) {
   const int64_t k = a.in[1].shape[0];
   gemm_->matmul(a.in[0].f32(), a.in[1].f32(), a.out[0].f32(), a.in[0].numel() / k, k, a.in[1].shape[1]);
 }
-void CpuDevice::launchOuterSum(const LaunchArgs& a) {
+void CpuDevice::f32OuterSum(const LaunchArgs& a) {
   const int64_t m = a.in[0].shape.back();
   gemm_->outerSum(a.in[0].f32(), a.in[1].f32(), a.out[0].f32(), a.in[0].numel() / m, m, a.in[1].shape.back());
 }
-void CpuDevice::launchRope(const LaunchArgs& a) {
+void CpuDevice::f32Rope(const LaunchArgs& a) {
   rope(a.in[0].f32(), a.out[0].f32(), a.seq, a.in[0].shape[1], a.in[0].shape[2], a.launch.theta, a.launch.inverse);
 }
-void CpuDevice::launchAttention(const LaunchArgs& a) {
+void CpuDevice::f32Attention(const LaunchArgs& a) {
   const int64_t heads = a.in[0].shape[1], hd = a.in[0].shape[2];
   if (cache_)
     attendWithCache(*cache_, a.ordinal, a.in[0].f32(), a.in[1].f32(), a.in[2].f32(), a.out[0].f32(), a.seq, heads, hd,
@@ -155,39 +207,39 @@ void CpuDevice::launchAttention(const LaunchArgs& a) {
   else
     attention(a.in[0].f32(), a.in[1].f32(), a.in[2].f32(), a.out[0].f32(), a.seq, heads, hd, a.launch.mask);
 }
-void CpuDevice::launchAttentionGrad(const LaunchArgs& a) {
+void CpuDevice::f32AttentionGrad(const LaunchArgs& a) {
   attentionGrad(a.in[0].f32(), a.in[1].f32(), a.in[2].f32(), a.in[3].f32(), a.out[0].f32(), a.out[1].f32(),
                 a.out[2].f32(), a.seq, a.in[0].shape[1], a.in[0].shape[2], a.launch.mask);
 }
-void CpuDevice::launchCrossEntropy(const LaunchArgs& a) {
+void CpuDevice::f32CrossEntropy(const LaunchArgs& a) {
   crossEntropy(a.in[0].f32(), a.in[1].i32(), a.out[0].f32(), a.in[0].shape[0], a.in[0].shape[1]);
 }
-void CpuDevice::launchCrossEntropyGrad(const LaunchArgs& a) {
+void CpuDevice::f32CrossEntropyGrad(const LaunchArgs& a) {
   crossEntropyGrad(a.in[0].f32(), a.in[1].i32(), a.in[2].f32(), a.out[0].f32(), a.in[0].shape[0], a.in[0].shape[1]);
 }
-void CpuDevice::launchArgmaxMatch(const LaunchArgs& a) {
+void CpuDevice::f32ArgmaxMatch(const LaunchArgs& a) {
   argmaxMatch(a.in[0].f32(), a.in[1].i32(), a.out[0].f32(), a.in[0].shape[0], a.in[0].shape[1]);
 }
-void CpuDevice::launchLabelMean(const LaunchArgs& a) {
+void CpuDevice::f32LabelMean(const LaunchArgs& a) {
   a.out[0].f32()[0] = labelMean(a.in[0].f32(), a.in[1].i32(), a.in[0].numel());
 }
-void CpuDevice::launchLabelMeanGrad(const LaunchArgs& a) {
+void CpuDevice::f32LabelMeanGrad(const LaunchArgs& a) {
   labelMeanGrad(a.in[0].i32(), a.in[1].f32()[0], a.out[0].f32(), a.in[0].numel());
 }
-void CpuDevice::launchExactMatch(const LaunchArgs& a) {
+void CpuDevice::f32ExactMatch(const LaunchArgs& a) {
   a.out[0].f32()[0] = exactMatch(a.in[0].f32(), a.in[1].i32(), a.seq);
 }
-void CpuDevice::launchEmbeddingGrad(const LaunchArgs& a) {
+void CpuDevice::f32EmbeddingGrad(const LaunchArgs& a) {
   embeddingGrad(a.in[0].i32(), a.in[1].f32(), a.out[0].f32(), a.in[0].numel(), a.in[1].shape.back(), a.launch.vocab);
 }
-void CpuDevice::launchRmsNormGrad(const LaunchArgs& a) {
+void CpuDevice::f32RmsNormGrad(const LaunchArgs& a) {
   const int64_t d = a.in[0].shape.back();
   rmsNormGrad(a.in[0].f32(), a.in[1].f32(), a.out[0].f32(), a.in[0].numel() / d, d, a.launch.eps);
 }
-void CpuDevice::launchUnbroadcast(const LaunchArgs& a) {
+void CpuDevice::f32Unbroadcast(const LaunchArgs& a) {
   unbroadcast(a.in[0].f32(), a.in[0].shape, a.out[0].f32(), a.out[0].shape);
 }
-void CpuDevice::launchMaxGrad(const LaunchArgs& a) {
+void CpuDevice::f32MaxGrad(const LaunchArgs& a) {
   maxGrad(a.in[0].f32(), a.in[1].f32(), a.out[0].f32(), a.in[0].shape, a.launch.axis);
 }
 

@@ -44,7 +44,16 @@ class CpuDevice final : public Device {
   void useKvCache(KvCache* cache) { cache_ = cache; }
 
  private:
+  // Each library launch's fp32 kernel. A launch with bf16 operands runs it on exactly widened copies
+  // and rounds its bf16 results once when storing them (the precision rule of ReferenceExecutor.cpp);
+  // a matrix product of two bf16 operands runs on the bf16 GEMM instead.
+#define HRMC_LIBRARY_LAUNCH(Kind, name, HrmOp) void f32##Kind(const LaunchArgs& args);
+#include "compiler/kernels/LibraryLaunches.def"
+  void run(const LaunchArgs& args, void (CpuDevice::*f32)(const LaunchArgs&));
+  bool runOnBf16Gemm(const LaunchArgs& args);
+
   std::unique_ptr<Gemm> gemm_;
+  std::unique_ptr<Bf16Gemm> bf16Gemm_;
   KvCache* cache_ = nullptr;
 };
 

@@ -24,6 +24,18 @@ struct Slot {
   bool isInt = false;
 };
 
+// The precision rule every executor follows: a value of bf16 type holds bf16 values. An op computes
+// from its operands' values at full precision and rounds its bf16 results once (ties to even); a bf16
+// argument is rounded where it is bound.
+bool isBf16(mlir::Type t) {
+  auto ranked = mlir::dyn_cast<mlir::RankedTensorType>(t);
+  return ranked && ranked.getElementType().isBF16();
+}
+template <typename Real>
+void roundToBf16InPlace(HostTensor<Real>& t) {
+  for (Real& x : t.data) x = Real(roundToBf16(float(x)));
+}
+
 template <typename Real>
 class Interpreter {
  public:
@@ -44,7 +56,13 @@ class Interpreter {
         return;
       }
       exec(op);
+      roundBf16Results(op);
     }
+  }
+
+  void roundBf16Results(mlir::Operation& op) {
+    for (mlir::Value r : op.getResults())
+      if (isBf16(r.getType())) roundToBf16InPlace(slots_[r].real);
   }
 
  private:
@@ -230,10 +248,8 @@ class Interpreter {
         .Case([&](BroadcastOp b) {
           const HostTensor<Real>& x = real(b.getX());
           HostTensor<Real>& y = result(op);
-          // A bf16 buffer (zL_init) holds bf16 values: round what the caller supplied.
-          const bool bf16 = mlir::cast<mlir::RankedTensorType>(b.getX().getType()).getElementType().isBF16();
           const std::vector<int64_t> from = broadcastIndex(x.shape, y.shape);
-          for (int64_t i = 0; i < y.numel(); ++i) y.data[i] = bf16 ? Real(roundToBf16(float(x.data[from[i]]))) : x.data[from[i]];
+          for (int64_t i = 0; i < y.numel(); ++i) y.data[i] = x.data[from[i]];
         })
         .Case([&](SliceOp s) {
           const HostTensor<Real>& x = real(s.getX());
@@ -413,6 +429,7 @@ typename ReferenceExecutor<Real>::Outputs ReferenceExecutor<Real>::run(const std
     checkWeightFits(weights, name, want);
     auto it = weights.find(name);
     slot.real = it->second.template cast<Real>();
+    if (isBf16(type)) roundToBf16InPlace(slot.real);  // a bf16 buffer (zL_init) holds bf16 values
     interp.bind(arg, std::move(slot));
   }
   interp.runBlock(entry);
