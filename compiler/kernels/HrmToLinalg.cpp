@@ -410,6 +410,39 @@ struct RmsNormPattern : mlir::OpRewritePattern<hrm::RmsNormOp> {
   }
 };
 
+// The precision rule every executor follows (runtime/reference/ReferenceExecutor.cpp): an op with a
+// bf16 result computes in f32 from its operands' values and rounds once when it stores the result, so
+// RMSNorm statistics, softmax sums, sigmoid and the like never round inside (HRM-TEXT.md §1.12). Before
+// the lowering patterns see the op, its bf16 operands are widened (exactly) and it is re-created with
+// an f32 result that is then truncated (round to nearest even). Data movement (reshape, slice,
+// broadcast, ...) and max move bf16 values unchanged and keep bf16.
+template <typename HrmOp>
+struct ComputeInF32 : mlir::OpRewritePattern<HrmOp> {
+  ComputeInF32(mlir::MLIRContext* ctx) : mlir::OpRewritePattern<HrmOp>(ctx, /*benefit=*/2) {}
+  mlir::LogicalResult matchAndRewrite(HrmOp op, mlir::PatternRewriter& rw) const override {
+    auto type = mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType());
+    if (!type.getElementType().isBF16()) return mlir::failure();
+    mlir::Location loc = op.getLoc();
+    auto f32 = [&](mlir::RankedTensorType t) { return mlir::RankedTensorType::get(t.getShape(), rw.getF32Type()); };
+    llvm::SmallVector<Value> operands;
+    for (Value v : op->getOperands()) {
+      auto t = mlir::cast<mlir::RankedTensorType>(v.getType());
+      operands.push_back(!t.getElementType().isBF16()
+                             ? v
+                             : elementwise(rw, loc, f32(t), v, op, [&](mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange a) -> Value {
+                                 return b.create<mlir::arith::ExtFOp>(l, b.getF32Type(), a[0]);
+                               }));
+    }
+    mlir::Operation* wide = rw.clone(*op);
+    wide->setOperands(operands);
+    wide->getResult(0).setType(f32(type));
+    rw.replaceOp(op, elementwise(rw, loc, type, wide->getResult(0), op, [&](mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange a) -> Value {
+      return b.create<mlir::arith::TruncFOp>(l, b.getBF16Type(), a[0]);
+    }));
+    return mlir::success();
+  }
+};
+
 // embedding: a gather, out[t, j] = table[tokens[t], j]
 struct EmbeddingPattern : mlir::OpRewritePattern<hrm::EmbeddingOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -460,6 +493,10 @@ struct HrmToLinalgPass : mlir::PassWrapper<HrmToLinalgPass, mlir::OperationPass<
     p.add<ConstantPattern, StopGradientPattern, ReshapePattern, SlicePattern, ConcatPattern, PadPattern,
           ReductionPattern<hrm::SumOp>, ReductionPattern<hrm::MeanOp>, ReductionPattern<hrm::MaxOp>, SoftmaxPattern,
           RmsNormPattern, EmbeddingPattern>(&getContext());
+    p.add<ComputeInF32<hrm::AddOp>, ComputeInF32<hrm::SubOp>, ComputeInF32<hrm::MulOp>, ComputeInF32<hrm::DivOp>,
+          ComputeInF32<hrm::NegOp>, ComputeInF32<hrm::ExpOp>, ComputeInF32<hrm::TanhOp>, ComputeInF32<hrm::SqrtOp>,
+          ComputeInF32<hrm::SigmoidOp>, ComputeInF32<hrm::SiluOp>, ComputeInF32<hrm::SumOp>, ComputeInF32<hrm::MeanOp>,
+          ComputeInF32<hrm::SoftmaxOp>, ComputeInF32<hrm::RmsNormOp>>(&getContext());
     // Every pattern removes an hrm op, so the rewrite terminates; no fixed-point iteration cap is needed.
     mlir::GreedyRewriteConfig config;
     config.maxIterations = mlir::GreedyRewriteConfig::kNoLimit;
