@@ -118,7 +118,7 @@ void attendWithCache(KvCache& cache, int index, const float* q, const float* k, 
 
 }  // namespace
 
-CpuDevice::CpuDevice() : gemm_(std::make_unique<OpenBlasGemm>()), bf16Gemm_(makeBf16Gemm()) {}
+CpuDevice::CpuDevice() : gemm_(std::make_unique<OpenBlasGemm>()) {}
 
 char* CpuDevice::allocate(int64_t bytes) {
   const int64_t rounded = (std::max<int64_t>(bytes, 1) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
@@ -143,6 +143,7 @@ bool CpuDevice::runOnBf16Gemm(const LaunchArgs& a) {
   const LaunchKind kind = a.launch.kind;
   if (kind != LaunchKind::Linear && kind != LaunchKind::MatMul && kind != LaunchKind::OuterSum) return false;
   if (a.in[0].type != ElementType::BF16 || a.in[1].type != ElementType::BF16) return false;
+  if (!bf16Gemm_) bf16Gemm_ = makeBf16Gemm();  // on first use: it probes oneDNN
   const DeviceTensor& y = a.out[0];
   std::vector<float> wide(y.type == ElementType::F32 ? 0 : y.numel());
   float* out = y.type == ElementType::F32 ? y.f32() : wide.data();
