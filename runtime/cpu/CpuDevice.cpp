@@ -173,8 +173,7 @@ void CpuDevice::run(const LaunchArgs& a, void (CpuDevice::*f32)(const LaunchArgs
   auto widen = [&](DeviceTensor& t, bool read) {
     if (!isBf16(t)) return;
     std::vector<float>& c = copies.emplace_back(t.numel());
-    if (read)
-      for (int64_t i = 0; i < t.numel(); ++i) c[i] = fromBf16Bits(reinterpret_cast<const uint16_t*>(t.data)[i]);
+    if (read) widenBf16(reinterpret_cast<const uint16_t*>(t.data), c.data(), t.numel());
     t.data = reinterpret_cast<char*>(c.data());
     t.type = ElementType::F32;
   };

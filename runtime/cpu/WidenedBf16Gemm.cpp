@@ -9,7 +9,7 @@ namespace hrmc::runtime::cpu {
 namespace {
 std::vector<float> widen(const uint16_t* bits, int64_t n) {
   std::vector<float> out(n);
-  for (int64_t i = 0; i < n; ++i) out[i] = fromBf16Bits(bits[i]);
+  widenBf16(bits, out.data(), n);
   return out;
 }
 }  // namespace

@@ -16,7 +16,11 @@ class ReferenceBackend : public Backend {
   }
   std::unique_ptr<Training> bindTraining(const WeightMap& params, const OptimizerState& state,
                                          const AdamAtan2Config& config, Communicator& communicator) override {
-    return std::make_unique<ReferenceTraining>(exec_, params, state, config, communicator);
+    return std::make_unique<ReferenceTraining>(
+        [this](const std::string& function, const PackedBatch& batch, const WeightMap& weights) {
+          return exec_.run(function, batch, weights).results;
+        },
+        params, state, config, communicator);
   }
 
  private:

@@ -14,15 +14,15 @@ void referenceAdamAtan2(const AdamAtan2Tensors& t, int64_t n, const AdamAtan2Ste
   }
 }
 
-ReferenceTraining::ReferenceTraining(const ReferenceExecutor<float>& exec, WeightMap params, OptimizerState state,
+ReferenceTraining::ReferenceTraining(RunFunction run, WeightMap params, OptimizerState state,
                                      const AdamAtan2Config& config, Communicator& communicator)
-    : exec_(exec), params_(std::move(params)), state_(std::move(state)), config_(config), communicator_(communicator) {
+    : run_(std::move(run)), params_(std::move(params)), state_(std::move(state)), config_(config), communicator_(communicator) {
   checkOptimizerStateFits(params_, state_, config_);
 }
 
 StepScalars ReferenceTraining::accumulate(const std::string& function, const std::vector<std::string>& gradientNames,
                                           const PackedBatch& batch, double weight) {
-  const std::vector<HostTensor<float>> out = exec_.run(function, batch, params_).results;
+  const std::vector<HostTensor<float>> out = run_(function, batch, params_);
   checkTrainStepResults(function, out.size(), gradientNames);
   for (size_t i = 0; i < gradientNames.size(); ++i) {
     if (!state_.count(gradientNames[i])) continue;  // a buffer's gradient: nothing to update

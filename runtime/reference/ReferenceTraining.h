@@ -1,12 +1,13 @@
 #pragma once
 // The reference executor's training state (Training.h), in host maps: the train step's gradients are
 // accumulated and AdamATan2 + EMA applied with plain loops, one element at a time. It is the oracle the
-// device-resident state of the other backends is tested against.
+// device-resident state of the other backends is tested against. The step runs through a function:
+// the reference executor's, or another backend's `run` (hrmc bench times the host-state path so).
 #include <cstdint>
+#include <functional>
 
 #include "runtime/exec/Communicator.h"
 #include "runtime/exec/Training.h"
-#include "runtime/reference/ReferenceExecutor.h"
 
 namespace hrmc::runtime {
 
@@ -15,8 +16,11 @@ void referenceAdamAtan2(const AdamAtan2Tensors& t, int64_t n, const AdamAtan2Ste
 
 class ReferenceTraining final : public Training {
  public:
-  ReferenceTraining(const ReferenceExecutor<float>& exec, WeightMap params, OptimizerState state,
-                    const AdamAtan2Config& config, Communicator& communicator);
+  // Runs `function` on a batch with weights: the results (loss, accuracy, exact, then gradients).
+  using RunFunction =
+      std::function<std::vector<HostTensor<float>>(const std::string& function, const PackedBatch&, const WeightMap&)>;
+  ReferenceTraining(RunFunction run, WeightMap params, OptimizerState state, const AdamAtan2Config& config,
+                    Communicator& communicator);
   StepScalars accumulate(const std::string& function, const std::vector<std::string>& gradientNames,
                          const PackedBatch& batch, double weight) override;
   void step(double lr) override;
@@ -25,7 +29,7 @@ class ReferenceTraining final : public Training {
   int64_t residentBytes() const override;
 
  private:
-  const ReferenceExecutor<float>& exec_;
+  RunFunction run_;
   WeightMap params_;
   OptimizerState state_;
   AdamAtan2Config config_;

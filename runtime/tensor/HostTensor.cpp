@@ -37,4 +37,8 @@ float fromBf16Bits(uint16_t bits) {
   return out;
 }
 
+void widenBf16(const uint16_t* bits, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = fromBf16Bits(bits[i]);
+}
+
 }  // namespace hrmc::runtime

@@ -38,5 +38,7 @@ float roundToBf16(float x);
 // The same rounding as a bfloat16's 16 bits, and those bits widened back to float (exact).
 uint16_t toBf16Bits(float x);
 float fromBf16Bits(uint16_t bits);
+// out[i] = fromBf16Bits(bits[i]) for n elements.
+void widenBf16(const uint16_t* bits, float* out, int64_t n);
 
 }  // namespace hrmc::runtime

@@ -84,14 +84,15 @@ void Trainer::initialize() {
 
 void Trainer::bind() {
   const AdamAtan2Config config{cfg_.beta1, cfg_.beta2, cfg_.weightDecay, cfg_.ema};
-  std::map<std::string, HostTensor<float>> fresh;
-  for (const compiler::HrmModule::WeightSpec& w : module_.weights())
-    if (w.trainable && !state_.optimizer.count(w.name)) fresh[w.name] = state_.params.at(w.name);
-  for (auto& [name, s] : freshOptimizerState(config, fresh)) state_.optimizer[name] = std::move(s);
-  // Optimizer state of a weight the model no longer trains stays out (as a fresh run would have it).
+  // The checkpoint's state for each trained weight, fresh state where it has none; the state of a
+  // weight the model no longer trains stays out (as a fresh run would have it).
   OptimizerState trained;
-  for (const compiler::HrmModule::WeightSpec& w : module_.weights())
-    if (w.trainable) trained[w.name] = state_.optimizer.at(w.name);
+  for (const compiler::HrmModule::WeightSpec& w : module_.weights()) {
+    if (!w.trainable) continue;
+    auto kept = state_.optimizer.find(w.name);
+    trained[w.name] = kept != state_.optimizer.end() ? std::move(kept->second)
+                                                      : freshOptimizerState(config, {{w.name, state_.params.at(w.name)}}).at(w.name);
+  }
   state_.optimizer = std::move(trained);
   training_ = backend_.bindTraining(state_.params, state_.optimizer, config, communicator_);
 }

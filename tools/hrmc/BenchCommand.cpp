@@ -179,36 +179,22 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
         for (const auto& w : c->module->weights())
           if (w.trainable) trainable[w.name] = weights.at(w.name);
         SingleProcess single;
-        std::unique_ptr<Training> training = backend.bindTraining(weights, freshOptimizerState(adam, trainable), adam, single);
-        t = median(
-            [&] {
-              training->accumulate(fn, names, batch, 1.0);
-              const auto u0 = Clock::now();
-              training->step(lr);
-              part = since(u0);
-            },
-            &updateSeconds);
-        training.reset();
-        if (o->compareHostState) {
-          WeightMap params = weights;
-          OptimizerState state = freshOptimizerState(adam, trainable);
-          hostStateSeconds = median(
+        // One train step on `state`: the whole step's median, and its update's in *update.
+        auto timeSteps = [&](Training& state, double* update) {
+          return median(
               [&] {
-            const std::vector<HostTensor<float>> out = backend.run(fn, batch, params);
-            const auto u0 = Clock::now();
-            for (size_t i = 0; i < names.size(); ++i) {
-              if (!state.count(names[i])) continue;
-              HostTensor<float> acc(out[3 + i].shape, 0.0f);
-              for (size_t j = 0; j < acc.data.size(); ++j) acc.data[j] += 1.0f * out[3 + i].data[j];
-              ParamState& st = state[names[i]];
-              st.step += 1.0f;
-              referenceAdamAtan2({params[names[i]].data.data(), acc.data.data(), st.expAvg.data.data(),
-                                  st.expAvgSq.data.data(), st.ema.data.data()},
-                                 acc.numel(), adamAtan2Step(adam, st.step, lr));
-            }
-            part = since(u0);
+                state.accumulate(fn, names, batch, 1.0);
+                const auto u0 = Clock::now();
+                state.step(lr);
+                part = since(u0);
               },
-              &hostUpdateSeconds);
+              update);
+        };
+        t = timeSteps(*backend.bindTraining(weights, freshOptimizerState(adam, trainable), adam, single), &updateSeconds);
+        if (o->compareHostState) {
+          ReferenceTraining host([&](const std::string& f, const PackedBatch& b, const WeightMap& w) { return backend.run(f, b, w); },
+                                 weights, freshOptimizerState(adam, trainable), adam, single);
+          hostStateSeconds = timeSteps(host, &hostUpdateSeconds);
         }
       }
       // Model FLOPs: linear layers (§9) for every slot, attention for the real (query, key) pairs; the
