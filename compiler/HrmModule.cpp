@@ -17,6 +17,7 @@
 #include "compiler/kernels/KernelCache.h"
 #include "compiler/kernels/KernelPartition.h"
 #include "compiler/lowering/GraphToHrm.h"
+#include "compiler/precision/Bf16Precision.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -80,6 +81,24 @@ bool HrmModule::runCleanupPipeline(std::string& error, std::ostream* dump) {
   return ok;
 }
 
+bool HrmModule::setPrecision(Precision p, std::string& error) {
+  if (p == precision()) return true;
+  if (p == Precision::F32) {
+    error = "a bf16 module cannot go back to fp32";
+    return false;
+  }
+  DiagnosticCapture capture(impl_->context);
+  if (!applyBf16Precision(*impl_->module, error)) {
+    if (!capture.text.empty()) error += "\n" + capture.text;
+    return false;
+  }
+  return runCleanupPipeline(error);
+}
+
+Precision HrmModule::precision() const {
+  return (*impl_->module)->hasAttr(kPrecisionAttr) ? Precision::BF16 : Precision::F32;
+}
+
 std::string HrmModule::trainStep(int K, std::string& error, const std::vector<std::string>& remat) {
   DiagnosticCapture capture(impl_->context);
   mlir::func::FuncOp fn = buildTrainStep(*impl_->module, K, std::set<std::string>(remat.begin(), remat.end()), error);
@@ -87,6 +106,7 @@ std::string HrmModule::trainStep(int K, std::string& error, const std::vector<st
     if (!capture.text.empty()) error += "\n" + capture.text;
     return "";
   }
+  if (precision() == Precision::BF16 && !checkBf16Contract(fn, error)) return "";
   return fn.getName().str();
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compiler/kernels/KernelProgram.h"
+#include "compiler/precision/Precision.h"
 #include "dsl/sema/ModelGraph.h"
 
 namespace mlir {
@@ -29,6 +30,11 @@ class HrmModule {
   // The cleanup pipeline: canonicalization patterns, CSE and dead-code removal, then verification.
   // With `printAfterEach`, the IR after every pass goes to `dump` (like --mlir-print-ir-after-all).
   bool runCleanupPipeline(std::string& error, std::ostream* dump = nullptr);
+
+  // Compiles the module for `p` (Precision::BF16: the bf16 pass of compiler/precision/, HRM-TEXT.md
+  // §1.12); call before any train step is built. fp32 leaves the module as it is.
+  bool setPrecision(Precision p, std::string& error);
+  Precision precision() const;
 
   // The train step for credit window K (built on first use, then cached in the module): returns its
   // function name, or "" with `error` set. `remat` lists module paths (e.g. model.L_level) whose steps

@@ -5,6 +5,7 @@
 #include "compiler/kernels/HrmToLinalg.h"
 #include "compiler/kernels/KernelFusion.h"
 #include "compiler/kernels/KernelPartition.h"
+#include "compiler/precision/Bf16Precision.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -25,6 +26,21 @@ struct TrainStepPass : mlir::PassWrapper<TrainStepPass, mlir::OperationPass<mlir
   void runOnOperation() override {
     std::string error;
     if (!buildTrainStep(getOperation(), k, {}, error)) {
+      getOperation().emitError(error);
+      signalPassFailure();
+    }
+  }
+};
+
+struct Bf16PrecisionPass : mlir::PassWrapper<Bf16PrecisionPass, mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(Bf16PrecisionPass)
+  llvm::StringRef getArgument() const override { return "hrm-bf16"; }
+  llvm::StringRef getDescription() const override {
+    return "bf16 mixed precision: bf16 weight copies, activations and states; fp32 losses and master weights";
+  }
+  void runOnOperation() override {
+    std::string error;
+    if (!applyBf16Precision(getOperation(), error)) {
       getOperation().emitError(error);
       signalPassFailure();
     }
@@ -80,6 +96,7 @@ void registerHrmDialects(mlir::DialectRegistry& registry) {
 }
 
 void registerHrmPasses() {
+  mlir::PassRegistration<Bf16PrecisionPass>();
   mlir::PassRegistration<TrainStepPass>();
   mlir::PassRegistration<PartitionPass>();
   mlir::PassRegistration<FuseKernelsPass>();

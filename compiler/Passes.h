@@ -1,5 +1,6 @@
 #pragma once
 // The compiler's stages as MLIR passes, for `hrmc-opt` and pass tests on small .mlir inputs:
+//   --hrm-bf16                bf16 mixed precision (compiler/precision/Bf16Precision.h)
 //   --hrm-train-step=k=K      build train_step_kK from `loss` (autodiff under the credit window)
 //   --hrm-to-linalg           element-wise hrm ops → linalg.generic, structural ops → tensor ops
 //   --hrm-partition=function=F  replace the module by F's fused kernels (the launch list as a comment)

@@ -18,6 +18,12 @@ ProgramCompiler compilerFor(compiler::HrmModule& module, const std::string& targ
   return [&module, target](const std::string& function, std::string& error) { return module.compile(function, target, error); };
 }
 
+compiler::Precision choosePrecision(const std::string& choice, const Backend& backend) {
+  if (choice == "auto") return backend.nativeBf16() ? compiler::Precision::BF16 : compiler::Precision::F32;
+  if (auto p = compiler::parsePrecision(choice)) return *p;
+  throw ExecError("precision '" + choice + "' is not one of auto, fp32, bf16");
+}
+
 std::unique_ptr<Backend> makeBackend(const std::string& name, compiler::HrmModule& module) {
   if (name == "cpu") return std::make_unique<cpu::CpuBackend>(compilerFor(module, "cpu"));
   if (name == "reference") return std::make_unique<ReferenceBackend>(module);

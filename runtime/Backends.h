@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "compiler/precision/Precision.h"
 #include "runtime/exec/Backend.h"
 
 namespace hrmc::compiler {
@@ -17,6 +18,9 @@ inline const char* const kBackendNames[] = {"cpu", "reference"};  // the first i
 std::string backendList();
 // Throws ExecError for an unknown name.
 std::unique_ptr<Backend> makeBackend(const std::string& name, compiler::HrmModule& module);
+// --precision / train.precision: "fp32", "bf16", or "auto" (bf16 where `backend` multiplies bf16
+// natively, else fp32). Throws ExecError for another word.
+compiler::Precision choosePrecision(const std::string& choice, const Backend& backend);
 // Compiles the model's functions for `target` ("cpu"), for the backends that run compiled programs.
 ProgramCompiler compilerFor(compiler::HrmModule& module, const std::string& target);
 

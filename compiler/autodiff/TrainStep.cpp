@@ -180,6 +180,13 @@ mlir::func::FuncOp buildTrainStep(mlir::ModuleOp module, int K, const std::set<s
     for (unsigned i = 0; i < op->getNumOperands() && i < operandGrads.size(); ++i) {
       mlir::Value operand = op->getOperand(i), g = operandGrads[i];
       if (!g || !active.contains(operand)) continue;
+      // A narrowing convert's gradient accumulates in the wider type: each use of a bf16 weight copy
+      // adds its contribution to the fp32 gradient (HRM-TEXT.md §1.12: accumulate in fp32).
+      if (auto narrowing = operand.getDefiningOp<hrm::ConvertOp>()) {
+        auto wide = mlir::cast<mlir::ShapedType>(narrowing.getX().getType());
+        if (wide.getElementTypeBitWidth() > mlir::cast<mlir::ShapedType>(g.getType()).getElementTypeBitWidth())
+          g = b.create<hrm::ConvertOp>(op->getLoc(), wide, g);
+      }
       mlir::Value& acc = adjoint[operand];
       acc = acc ? b.create<hrm::AddOp>(op->getLoc(), acc, g).getResult() : g;
     }

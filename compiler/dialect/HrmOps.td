@@ -124,6 +124,21 @@ def Hrm_ReshapeOp : Hrm_Op<"reshape", [Pure, Hrm_Vjp]> {
   let hasFolder = 1;
 }
 
+def Hrm_ConvertOp : Hrm_Op<"convert", [Pure, Hrm_Vjp]> {
+  let summary = "The same values in another float type: f32 → bf16 rounds to nearest even, bf16 → f32 is exact";
+  let description = [{
+    Made by the bf16 precision pass (compiler/precision/): each fp32 master weight is converted to its
+    bf16 copy where the function starts, and bf16 results return as f32. Its gradient is the gradient
+    converted back; autodiff accumulates the gradient of a narrowing convert in the wider type, so a
+    weight used by several steps sums their contributions in fp32 (HRM-TEXT.md §1.12).
+  }];
+  let arguments = (ins Hrm_FloatTensor:$x);
+  let results = (outs Hrm_FloatTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 def Hrm_BroadcastOp : Hrm_Op<"broadcast", [Pure, Hrm_Vjp]> {
   let summary = "Broadcast to a larger shape (trailing dimensions aligned, 1 broadcasts)";
   let arguments = (ins Hrm_Tensor:$x);

@@ -108,7 +108,9 @@ LogicalResult inferBroadcast(std::optional<mlir::Location> loc, mlir::Value lhs,
     else return fail(loc, "operands do not broadcast: " + str(a) + " and " + str(b));
     shape[rank - 1 - i] = d;
   }
-  return result(out, shape, promote(a.getElementType(), b.getElementType()));
+  const dsl::DType e = dsl::promoteElementwise(dtypeOf(a.getElementType()), a.getRank() == 0,
+                                               dtypeOf(b.getElementType()), b.getRank() == 0);
+  return result(out, shape, e == dtypeOf(a.getElementType()) ? a.getElementType() : b.getElementType());
 }
 }  // namespace
 
@@ -373,6 +375,28 @@ mlir::OpFoldResult ReshapeOp::fold(FoldAdaptor) {
   if (auto inner = getX().getDefiningOp<ReshapeOp>()) {
     getXMutable().assign(inner.getX());
     return getResult();
+  }
+  return {};
+}
+
+LogicalResult ConvertOp::verify() {
+  auto in = ranked(getX().getType());
+  auto res = ranked(getResult().getType());
+  if (in.getShape() != res.getShape()) return emitOpError("cannot convert ") << in << " to " << res << ": the shapes differ";
+  return success();
+}
+
+// Converting to the same type is the identity; a widening convert is exact, so convert(convert(y))
+// after a widening one converts y directly (and is y when that is y's own type).
+mlir::OpFoldResult ConvertOp::fold(FoldAdaptor) {
+  if (getX().getType() == getType()) return getX();
+  if (auto inner = getX().getDefiningOp<ConvertOp>()) {
+    auto innerIn = ranked(inner.getX().getType()).getElementType();
+    if (innerIn.getIntOrFloatBitWidth() <= ranked(inner.getType()).getElementType().getIntOrFloatBitWidth()) {
+      if (inner.getX().getType() == getType()) return inner.getX();
+      getXMutable().assign(inner.getX());
+      return getResult();
+    }
   }
   return {};
 }

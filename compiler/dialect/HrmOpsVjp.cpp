@@ -195,6 +195,13 @@ LogicalResult ReshapeOp::buildVjp(OpBuilder& b, mlir::ValueRange grads, llvm::Sm
   return success();
 }
 
+LogicalResult ConvertOp::buildVjp(OpBuilder& b, mlir::ValueRange grads, llvm::SmallVectorImpl<Value>& out) {
+  // The gradient in the operand's type (autodiff may already have accumulated it there).
+  Value g = grads[0];
+  out.push_back(g.getType() == getX().getType() ? g : b.create<ConvertOp>(getLoc(), getX().getType(), g).getResult());
+  return success();
+}
+
 LogicalResult BroadcastOp::buildVjp(OpBuilder& b, mlir::ValueRange grads, llvm::SmallVectorImpl<Value>& out) {
   out.push_back(reduceTo(b, getLoc(), grads[0], getX().getType()));
   return success();

@@ -443,6 +443,20 @@ struct ComputeInF32 : mlir::OpRewritePattern<HrmOp> {
   }
 };
 
+// convert: widening is exact (extf), narrowing rounds to nearest even (truncf).
+struct ConvertPattern : mlir::OpRewritePattern<hrm::ConvertOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(hrm::ConvertOp op, mlir::PatternRewriter& rw) const override {
+    auto type = mlir::cast<mlir::RankedTensorType>(op.getType());
+    mlir::Type to = type.getElementType();
+    const bool widen = to.getIntOrFloatBitWidth() > op.getX().getType().getElementTypeBitWidth();
+    rw.replaceOp(op, elementwise(rw, op.getLoc(), type, op.getX(), op, [&](mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange a) -> Value {
+      return widen ? b.create<mlir::arith::ExtFOp>(l, to, a[0]).getResult() : b.create<mlir::arith::TruncFOp>(l, to, a[0]).getResult();
+    }));
+    return mlir::success();
+  }
+};
+
 // embedding: a gather, out[t, j] = table[tokens[t], j]
 struct EmbeddingPattern : mlir::OpRewritePattern<hrm::EmbeddingOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -492,7 +506,7 @@ struct HrmToLinalgPass : mlir::PassWrapper<HrmToLinalgPass, mlir::OperationPass<
     add<hrm::BroadcastOp>(p, [](B& b, L l, V a) -> Value { return a[0]; });
     p.add<ConstantPattern, StopGradientPattern, ReshapePattern, SlicePattern, ConcatPattern, PadPattern,
           ReductionPattern<hrm::SumOp>, ReductionPattern<hrm::MeanOp>, ReductionPattern<hrm::MaxOp>, SoftmaxPattern,
-          RmsNormPattern, EmbeddingPattern>(&getContext());
+          RmsNormPattern, EmbeddingPattern, ConvertPattern>(&getContext());
     p.add<ComputeInF32<hrm::AddOp>, ComputeInF32<hrm::SubOp>, ComputeInF32<hrm::MulOp>, ComputeInF32<hrm::DivOp>,
           ComputeInF32<hrm::NegOp>, ComputeInF32<hrm::ExpOp>, ComputeInF32<hrm::TanhOp>, ComputeInF32<hrm::SqrtOp>,
           ComputeInF32<hrm::SigmoidOp>, ComputeInF32<hrm::SiluOp>, ComputeInF32<hrm::SumOp>, ComputeInF32<hrm::MeanOp>,

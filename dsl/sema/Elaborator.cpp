@@ -508,7 +508,7 @@ Value Elaborator::tensorBinary(const ast::Expr& e, const Value& a0, const Value&
   // Broadcasting aligns trailing dimensions; each pair must be equal or one of them 1 (or missing).
   const size_t rank = std::max(ta.dims.size(), tb.dims.size());
   TensorType out;
-  out.dtype = promote(ta.dtype, tb.dtype);
+  out.dtype = promoteElementwise(ta.dtype, ta.dims.empty(), tb.dtype, tb.dims.empty());
   out.dims.assign(rank, 1);
   out.names.assign(rank, "");
   for (size_t i = 0; i < rank; ++i) {

@@ -22,6 +22,13 @@ inline DType promote(DType a, DType b) {
   auto bits = [](DType t) { return t == DType::BF16 ? 16 : 32; };
   return bits(a) >= bits(b) ? a : b;
 }
+// Element-wise operands: a rank-0 operand (a constant, such as the 0.5 in `x * 0.5`) does not widen
+// a tensor, as PyTorch's promotion treats zero-dim tensors: bf16 x * 0.5 stays bf16 (the op still
+// computes with the constant's exact value, then rounds its bf16 result).
+inline DType promoteElementwise(DType a, bool aScalar, DType b, bool bScalar) {
+  if (aScalar != bScalar) return aScalar ? b : a;
+  return promote(a, b);
+}
 
 constexpr int64_t kDimT = -1;  // the packed-token dimension
 

@@ -5,12 +5,15 @@
 #include <set>
 
 #include "compiler/DebugLevel.h"
+#include "runtime/cpu/OneDnnGemm.h"
 #include "runtime/exec/DeviceTraining.h"
 
 namespace hrmc::runtime::cpu {
 
 using compiler::Launch;
 using compiler::LaunchKind;
+
+bool CpuBackend::nativeBf16() const { return oneDnnBf16Native(); }
 
 ProgramRunner& CpuBackend::runner(const std::string& function) {
   auto& slot = runners_[function];

@@ -18,6 +18,7 @@ class CpuBackend : public Backend {
                                      const WeightMap& weights) override;
   std::unique_ptr<Training> bindTraining(const WeightMap& params, const OptimizerState& state,
                                          const AdamAtan2Config& config, Communicator& communicator) override;
+  bool nativeBf16() const override;
   void prepare(const std::string& function) override { runner(function); }
   int64_t plannedBytes(const std::string& function, int64_t tokens) override {
     return runner(function).plan(tokens).arenaBytes;

@@ -42,10 +42,12 @@ struct OneDnnGemm::Impl {
 OneDnnGemm::OneDnnGemm() : impl_(std::make_unique<Impl>()) {}
 OneDnnGemm::~OneDnnGemm() = default;
 
-bool OneDnnGemm::native() const {
+bool oneDnnBf16Native() {
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
 }
+
+bool OneDnnGemm::native() const { return oneDnnBf16Native(); }
 
 std::string OneDnnGemm::name() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);

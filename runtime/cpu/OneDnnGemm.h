@@ -30,6 +30,9 @@ class OneDnnGemm final : public Bf16Gemm {
   std::unique_ptr<Impl> impl_;
 };
 
+// Whether oneDNN multiplies bf16 natively on this CPU (AMX-BF16 or AVX512-BF16; ONEDNN_MAX_CPU_ISA
+// can lower what it uses).
+bool oneDnnBf16Native();
 // oneDNN's bf16 products when it has them for this CPU, else WidenedBf16Gemm; `why` says why not.
 std::unique_ptr<Bf16Gemm> makeBf16Gemm(std::string* why = nullptr);
 

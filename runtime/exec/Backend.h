@@ -27,6 +27,9 @@ class Backend {
   // `communicator`. Throws ExecError when the state does not fit the weights.
   virtual std::unique_ptr<Training> bindTraining(const WeightMap& params, const OptimizerState& state,
                                                  const AdamAtan2Config& config, Communicator& communicator) = 0;
+  // Whether the backend's bf16 matrix products run natively (AMX-BF16 or AVX512-BF16 on the CPU):
+  // --precision auto then picks bf16.
+  virtual bool nativeBf16() const { return false; }
   // Gets a function ready to run (the CPU backend compiles it); run() does this on first use.
   virtual void prepare(const std::string& function) { (void)function; }
   // The activation memory a run of `function` on `tokens` packed tokens is planned to take, in

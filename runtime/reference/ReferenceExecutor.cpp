@@ -193,6 +193,7 @@ class Interpreter {
         .Case([&](TanhOp) { unary(op, [](Real x) { return std::tanh(x); }); })
         .Case([&](SqrtOp) { unary(op, [](Real x) { return std::sqrt(x); }); })
         .Case([&](StopGradientOp) { unary(op, [](Real x) { return x; }); })
+        .Case([&](ConvertOp) { unary(op, [](Real x) { return x; }); })  // a bf16 result is rounded below
         .Case([&](RmsNormOp n) {
           const HostTensor<Real>& x = real(n.getX());
           HostTensor<Real>& y = result(op);

@@ -47,6 +47,9 @@ struct TrainConfig {
   int64_t checkpointInterval = 250;
   int64_t generateExamples = 4;  // generations printed at the end
   std::string backend = "cpu";
+  // fp32 | bf16 | auto (bf16 where the backend multiplies bf16 natively); a run folder's config records
+  // the precision that was used.
+  std::string precision = "auto";
 };
 
 struct ConfigError : std::runtime_error {

@@ -115,6 +115,7 @@ const std::map<std::string, Key>& keys() {
       INT_KEY("train.checkpoint_interval", checkpointInterval, 0, 1e9),
       INT_KEY("train.generate_examples", generateExamples, 0, 1000),
       STRING_KEY("train.backend", backend),
+      STRING_KEY("train.precision", precision),
   };
   return k;
 }
@@ -136,6 +137,8 @@ void check(const TrainConfig& c) {
   if (c.taskMinLen > c.taskMaxLen) throw ConfigError("data.min_len is larger than data.max_len");
   if (c.backend != "cpu" && c.backend != "reference")
     throw ConfigError("train.backend: \"" + c.backend + "\" is not a backend; use \"cpu\" (default) or \"reference\"");
+  if (c.precision != "auto" && c.precision != "fp32" && c.precision != "bf16")
+    throw ConfigError("train.precision: \"" + c.precision + "\" is not a precision; use \"auto\" (default), \"fp32\" or \"bf16\"");
 }
 
 }  // namespace

@@ -92,7 +92,7 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
     int64_t rows = 32, rowLen = 256;
     int warmup = 1, steps = 3;
     bool json = false, compareHostState = false;
-    std::string backend = "cpu";
+    std::string backend = "cpu", precision;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("bench", "benchmark train steps (K = 2, 5) and forward on a packed batch");
@@ -108,6 +108,7 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled) or reference")
       ->check(CLI::IsMember(backendChoices()))
       ->capture_default_str();
+  addPrecisionOption(*cmd, o->precision, /*withAuto=*/true);
   cmd->callback([o, &exitCode] {
     auto c = compileToHrm(o->model, exitCode);
     if (!c) return;
@@ -129,6 +130,10 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
     const double bf16GemmRoof = bf16Roof(*bf16Gemm);
     std::unique_ptr<Backend> backendPtr = makeBackend(o->backend, *c->module);
     Backend& backend = *backendPtr;
+    const std::optional<compiler::Precision> precision = applyPrecision(*c->module, o->precision, &backend, exitCode);
+    if (!precision) return;
+    // A run's model GFLOP/s is compared with the roof of its precision's products.
+    const double precisionRoof = *precision == compiler::Precision::BF16 ? bf16GemmRoof : roof;
     // Attention FLOPs of each attention op's forward: 4 · (heads · head_dim) · its attended pairs.
     auto attentionFlops = [&](const dsl::Node& n) {
       return 4.0 * static_cast<double>(n.type.dims[1] * n.type.dims[2]) * runtime::attendedPairs(batch.seq, n.mask);
@@ -206,7 +211,7 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
           attn += attentionFlops(n) * (K > 0 && (n.step < 0 || grad[n.step]) ? 3.0 : 1.0);
       const double linear = (K > 0 ? dsl::trainFlopsPerToken(g, K) : dsl::forwardFlopsPerToken(g)) * slots;
       const double gflops = (linear + attn) / t / 1e9;
-      results[mode] = {{"seconds", t}, {"tokens_per_s", slots / t}, {"model_gflops", gflops}, {"roof_fraction", gflops / roof},
+      results[mode] = {{"seconds", t}, {"tokens_per_s", slots / t}, {"model_gflops", gflops}, {"roof_fraction", gflops / precisionRoof},
                        {"compile_seconds", compileSeconds},
                        {"planned_activation_bytes", backend.plannedBytes(fn, static_cast<int64_t>(slots))}};
       if (updateSeconds >= 0) results[mode]["update_seconds"] = updateSeconds;
@@ -217,14 +222,15 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
     }
     if (o->json) {
       std::cout << nlohmann::json{{"model", g.name}, {"preset", o->model.preset}, {"backend", backend.name()},
+                                  {"precision", compiler::spell(*precision)},
                                   {"tokens", slots}, {"samples", batch.seq.samples()}, {"sgemm_roof_gflops", roof},
                                   {"bf16_gemm_roof_gflops", bf16GemmRoof}, {"bf16_gemm", bf16Gemm->name()},
                                   {"results", results}}.dump()
                 << "\n";
     } else {
-      std::printf("%s (%s), %s backend, %.0f tokens (%lld samples), sgemm roof %.1f GFLOP/s, bf16 GEMM roof %.1f GFLOP/s "
+      std::printf("%s (%s), %s backend, %s, %.0f tokens (%lld samples), sgemm roof %.1f GFLOP/s, bf16 GEMM roof %.1f GFLOP/s "
                   "(%s%s)\n",
-                  g.name.c_str(), o->model.preset.c_str(), backend.name().c_str(), slots,
+                  g.name.c_str(), o->model.preset.c_str(), backend.name().c_str(), compiler::spell(*precision), slots,
                   static_cast<long long>(batch.seq.samples()), roof, bf16GemmRoof, bf16Gemm->name().c_str(),
                   bf16Gemm->native() ? "" : "; not native on this CPU");
       for (const auto& [mode, r] : results.items()) {
@@ -232,9 +238,10 @@ void addBenchCommand(CLI::App& app, int& exitCode) {
           std::printf("  %-9s compiled in %.2f s\n", mode.c_str(), r["compile_seconds"].get<double>());
           continue;
         }
-        std::printf("  %-9s %8.3f s  %9.0f tokens/s  %7.1f GFLOP/s  (%4.1f%% of roof)  compiled in %.2f s", mode.c_str(),
+        std::printf("  %-9s %8.3f s  %9.0f tokens/s  %7.1f GFLOP/s  (%4.1f%% of %s roof)  compiled in %.2f s", mode.c_str(),
                     r["seconds"].get<double>(), r["tokens_per_s"].get<double>(), r["model_gflops"].get<double>(),
-                    100 * r["roof_fraction"].get<double>(), r["compile_seconds"].get<double>());
+                    100 * r["roof_fraction"].get<double>(), *precision == compiler::Precision::BF16 ? "bf16" : "sgemm",
+                    r["compile_seconds"].get<double>());
         if (const int64_t bytes = r["planned_activation_bytes"].get<int64_t>(); bytes >= 0)
           std::printf("  activations %.0f MiB", static_cast<double>(bytes) / 1048576.0);
         if (r.contains("update_seconds")) std::printf("  update %.3f s", r["update_seconds"].get<double>());

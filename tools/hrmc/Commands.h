@@ -9,6 +9,10 @@
 #include "compiler/HrmModule.h"
 #include "dsl/sema/Sema.h"
 
+namespace hrmc::runtime {
+class Backend;
+}
+
 namespace hrmc::cli {
 
 // Exit codes (documented in `hrmc --help` and the README).
@@ -38,6 +42,14 @@ struct CompiledModel {
   std::unique_ptr<compiler::HrmModule> module;
 };
 std::optional<CompiledModel> compileToHrm(const ModelOptions& opts, int& exitCode);
+
+// --precision (HRM-TEXT.md §1.12, compiler/precision/Precision.h): fp32 | bf16, and with `withAuto`
+// also auto (the default: bf16 where the backend multiplies bf16 natively).
+void addPrecisionOption(CLI::App& cmd, std::string& choice, bool withAuto);
+// Compiles `module` for `choice` (auto decided by `backend`, which may be null only for fp32 or bf16).
+// Returns the precision used, or nullopt after printing why (exitCode set).
+std::optional<compiler::Precision> applyPrecision(compiler::HrmModule& module, const std::string& choice,
+                                                  const runtime::Backend* backend, int& exitCode);
 
 // Options of commands that differentiate: --bp-steps K and --remat MODULE.
 struct GradOptions {

@@ -53,6 +53,7 @@ CLI::Option* EmitOptions::add(CLI::App& cmd, const std::string& defaultStage) {
   cmd.add_option("--kernel", kernel, "for fused and later stages: only this fused kernel (e.g. fused_3)");
   cmd.add_flag("--no-locations", noLocations, "print MLIR without the .hrm source location of each op");
   cmd.add_flag("--print-ir-after-all", printAfterAll, "print the IR after every pass of hrm and grad to stderr");
+  addPrecisionOption(cmd, precision, /*withAuto=*/false);
   return o;
 }
 
@@ -74,7 +75,7 @@ int emit(const ModelOptions& model, const GradOptions& grad, const EmitOptions& 
   }
   int exitCode = kOk;
   auto c = compileToHrm(model, exitCode);
-  if (!c) return exitCode;
+  if (!c || !applyPrecision(*c->module, e.precision, nullptr, exitCode)) return exitCode;
   std::string error;
   if (e.stage == "hrm") {
     if (e.printAfterAll) {  // rerun the pipeline from the raw IR with dumping on

@@ -16,7 +16,8 @@ struct EmitOptions {
   std::string kernel;              // for fused and later: one fused kernel
   bool noLocations = false;
   bool printAfterAll = false;
-  // Registers --emit, --target, --function, --kernel, --no-locations, --print-ir-after-all.
+  std::string precision;  // fp32 | bf16: stages from hrm on show the module compiled for it
+  // Registers --emit, --target, --function, --kernel, --no-locations, --print-ir-after-all, --precision.
   CLI::Option* add(CLI::App& cmd, const std::string& defaultStage);
 };
 

@@ -84,6 +84,36 @@ std::optional<CompiledModel> compileToHrm(const ModelOptions& opts, int& exitCod
   return c;
 }
 
+void addPrecisionOption(CLI::App& cmd, std::string& choice, bool withAuto) {
+  std::vector<std::string> choices{"fp32", "bf16"};
+  if (withAuto) choices.insert(choices.begin(), "auto");
+  choice = choices.front();
+  cmd.add_option("--precision", choice,
+                 withAuto ? "auto (bf16 where the CPU multiplies bf16 natively: AMX-BF16, AVX512-BF16), fp32 or bf16 "
+                            "(bf16 activations and states, fp32 master weights, HRM-TEXT.md §1.12)"
+                          : "fp32, or bf16 (bf16 activations and states, fp32 master weights, HRM-TEXT.md §1.12)")
+      ->check(CLI::IsMember(choices))
+      ->capture_default_str();
+}
+
+std::optional<compiler::Precision> applyPrecision(compiler::HrmModule& module, const std::string& choice,
+                                                  const runtime::Backend* backend, int& exitCode) {
+  std::optional<compiler::Precision> p = compiler::parsePrecision(choice);
+  try {
+    if (!p) p = runtime::choosePrecision(choice, *backend);
+  } catch (const std::exception& e) {
+    exitCode = reportError(e);
+    return std::nullopt;
+  }
+  std::string error;
+  if (!module.setPrecision(*p, error)) {
+    std::cerr << "hrmc: error: " << error << "\n";
+    exitCode = kCompileError;
+    return std::nullopt;
+  }
+  return p;
+}
+
 void GradOptions::add(CLI::App& cmd) {
   cmd.add_option("--bp-steps,-K", bpSteps, "credit window K: how many recurrent steps carry gradient (default: the model's max)");
   cmd.add_option("--remat", remat, "recompute this module's steps in the backward instead of keeping residuals "

@@ -76,7 +76,7 @@ void addInspectCommand(CLI::App& app, int& exitCode) {
       return;
     }
     auto c = compileToHrm(*opts, exitCode);
-    if (!c) return;
+    if (!c || !applyPrecision(*c->module, emitOpts->precision, nullptr, exitCode)) return;
     std::string error;
     const std::string fn = c->module->trainStep(grad->resolveK(*c->frontend->graph), error, grad->remat);
     if (fn.empty()) {

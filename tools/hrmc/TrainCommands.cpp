@@ -93,7 +93,9 @@ struct WeightSource {
   std::string preset;
   std::vector<std::string> sets;
   std::string backend = "cpu";
+  std::string precision;
   void add(CLI::App& cmd) {
+    addPrecisionOption(cmd, precision, /*withAuto=*/true);
     cmd.add_option("--backend", backend, "cpu (fused, JIT-compiled) or reference (op-by-op loops)")
         ->check(CLI::IsMember(backendChoices()))
         ->capture_default_str();
@@ -187,7 +189,7 @@ std::optional<LoadedRun> loadRun(const std::string& checkpoint, int& exitCode) {
 
 void addTrainCommand(CLI::App& app, int& exitCode) {
   struct Opts {
-    std::string model, config, preset, resume, output, backend;
+    std::string model, config, preset, resume, output, backend, precision;
     std::vector<std::string> sets, options;
     int64_t steps = 0;
   };
@@ -202,14 +204,19 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--output", o->output, "run folder: metrics.jsonl, loss.svg, checkpoints/ (overrides output)");
   cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled; default) or reference (overrides train.backend)")
       ->check(CLI::IsMember(backendChoices()));
+  cmd->add_option("--precision", o->precision,
+                  "auto (default: bf16 where the CPU multiplies bf16 natively), fp32 or bf16 (overrides train.precision)")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
   cmd->add_option("--resume", o->resume, "continue a run exactly from its latest checkpoint (a run folder or a checkpoint)");
   cmd->callback([o, &exitCode] {
     TrainConfig cfg;
     TrainingState resumeState;
+    std::string trainedIn;  // the precision a resumed run used ("auto" in runs from before it was recorded: fp32)
     try {
       if (!o->resume.empty()) {
         resumeState = loadCheckpoint(resolveCheckpoint(o->resume));
         cfg = parseTrainConfig(resumeState.configToml, o->resume + " (stored run config)");
+        trainedIn = cfg.precision == "auto" ? "fp32" : cfg.precision;
       }
       if (!o->config.empty()) cfg = loadTrainConfig(o->config, cfg);
       applyOverrides(cfg, o->options);
@@ -218,6 +225,7 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
       if (!o->output.empty()) cfg.output = o->output;
       if (o->steps > 0) cfg.steps = o->steps;
       if (!o->backend.empty()) cfg.backend = o->backend;
+      if (!o->precision.empty()) cfg.precision = o->precision;
       for (const std::string& s : o->sets) cfg.modelSet.push_back(parseSet(s));
     } catch (const std::exception& e) {
       exitCode = reportError(e);
@@ -258,6 +266,12 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
       if (train.size() == 0) throw DataError("no training samples");
       std::unique_ptr<Backend> backendPtr = makeBackend(cfg.backend, *compiled->module);
       Backend& backend = *backendPtr;
+      const std::optional<compiler::Precision> precision = applyPrecision(*compiled->module, cfg.precision, &backend, exitCode);
+      if (!precision) return;
+      cfg.precision = compiler::spell(*precision);  // the run folder records the precision used
+      if (!trainedIn.empty() && trainedIn != cfg.precision)
+        std::cerr << "hrmc: warning: this run trained in " << trainedIn << " and continues in " << cfg.precision
+                  << ": the master weights are fp32, so it continues, but not bit-exactly as it would have\n";
       Trainer trainer(cfg, *compiled->module, backend, tok, std::move(train), heldOut, std::cout);
       if (!o->resume.empty()) {
         trainer.restore(std::move(resumeState));
@@ -267,7 +281,7 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
       }
       std::cout << "model " << compiled->frontend->graph->name << " (" << cfg.model << ", preset " << cfg.preset << "), "
                 << trainer.totalSteps() << " steps of " << cfg.batchTokens << " tokens on the " << backend.name()
-                << " backend; output in " << cfg.output << "\n";
+                << " backend in " << cfg.precision << "; output in " << cfg.output << "\n";
       std::ofstream(fs::path(cfg.output) / "config.toml") << toToml(cfg);
       std::signal(SIGINT, onInterrupt);
       const auto t0 = std::chrono::steady_clock::now();
@@ -354,6 +368,7 @@ void addGenerateCommand(CLI::App& app, int& exitCode) {
     ByteTokenizer tok;
     std::unique_ptr<Backend> backendPtr = makeBackend(o->source.backend, *run->model.module);
     Backend& backend = *backendPtr;
+    if (!applyPrecision(*run->model.module, o->source.precision, &backend, exitCode)) return;
     GenerateOptions g;
     g.temperature = o->temperature;
     g.maxTokens = o->maxTokens;
@@ -391,6 +406,7 @@ void addEvalCommand(CLI::App& app, int& exitCode) {
       std::vector<TextSample> data = readJsonl(o->data, o->skipBad, report);
       ByteTokenizer tok;
       std::unique_ptr<Backend> backend = makeBackend(o->source.backend, *run->model.module);
+      if (!applyPrecision(*run->model.module, o->source.precision, backend.get(), exitCode)) return;
       TrainConfig cfg = run->config;
       cfg.steps = 1;
       Trainer evaluator(cfg, *run->model.module, *backend, tok, tokenize(data, tok), data, std::cerr);
