@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <cstdio>
+#include <string>
+
+#include "compiler/DebugLevel.h"
 
 #include "runtime/cpu/AttentionKernels.h"
 #include "runtime/cpu/CpuKernels.h"
@@ -18,6 +22,8 @@
 namespace hrmc::runtime::cpu {
 
 using compiler::LaunchKind;
+
+constexpr int64_t kConvertChunk = 1 << 15;  // elements per part of a bf16 conversion split over the pool
 
 namespace {
 
@@ -143,10 +149,14 @@ bool CpuDevice::runOnBf16Gemm(const LaunchArgs& a) {
   const LaunchKind kind = a.launch.kind;
   if (kind != LaunchKind::Linear && kind != LaunchKind::MatMul && kind != LaunchKind::OuterSum) return false;
   if (a.in[0].type != ElementType::BF16 || a.in[1].type != ElementType::BF16) return false;
-  if (!bf16Gemm_) bf16Gemm_ = makeBf16Gemm();  // on first use: it probes oneDNN
+  if (!bf16Gemm_) {  // on first use: it probes oneDNN
+    std::string why;
+    bf16Gemm_ = makeBf16Gemm(&why);
+    if (compiler::debugLevel() >= 1)
+      std::fprintf(stderr, "[hrmc] bf16 matrix products: %s%s\n", bf16Gemm_->name().c_str(), why.empty() ? "" : (" (" + why + ")").c_str());
+  }
   const DeviceTensor& y = a.out[0];
-  std::vector<float> wide(y.type == ElementType::F32 ? 0 : y.numel());
-  float* out = y.type == ElementType::F32 ? y.f32() : wide.data();
+  const GemmResult out = y.type == ElementType::F32 ? GemmResult(y.f32()) : GemmResult(reinterpret_cast<uint16_t*>(y.data));
   auto bits = [](const DeviceTensor& t) { return reinterpret_cast<const uint16_t*>(t.data); };
   if (kind == LaunchKind::Linear) {
     const int64_t in = a.in[1].shape[1];
@@ -158,8 +168,17 @@ bool CpuDevice::runOnBf16Gemm(const LaunchArgs& a) {
     const int64_t m = a.in[0].shape.back();
     bf16Gemm_->outerSum(bits(a.in[0]), bits(a.in[1]), out, a.in[0].numel() / m, m, a.in[1].shape.back());
   }
-  if (!wide.empty()) roundToBf16(wide.data(), reinterpret_cast<uint16_t*>(y.data), y.numel());
   return true;
+}
+
+float* CpuDevice::scratch(size_t slot, int64_t n) {
+  if (scratch_.size() <= slot) scratch_.resize(slot + 1);
+  Scratch& s = scratch_[slot];
+  if (s.size < n) {
+    s.data.reset(new float[static_cast<size_t>(n)]);
+    s.size = n;
+  }
+  return s.data.get();
 }
 
 void CpuDevice::run(const LaunchArgs& a, void (CpuDevice::*f32)(const LaunchArgs&)) {
@@ -169,12 +188,15 @@ void CpuDevice::run(const LaunchArgs& a, void (CpuDevice::*f32)(const LaunchArgs
     return (this->*f32)(a);
   if (runOnBf16Gemm(a)) return;
   LaunchArgs wide{a.launch, a.index, a.ordinal, a.in, a.out, a.seq};
-  std::vector<std::vector<float>> copies;
+  size_t copies = 0;
   auto widen = [&](DeviceTensor& t, bool read) {
     if (!isBf16(t)) return;
-    std::vector<float>& c = copies.emplace_back(t.numel());
-    if (read) widenBf16(reinterpret_cast<const uint16_t*>(t.data), c.data(), t.numel());
-    t.data = reinterpret_cast<char*>(c.data());
+    float* c = scratch(copies++, t.numel());
+    if (read) {
+      const uint16_t* bits = reinterpret_cast<const uint16_t*>(t.data);
+      ThreadPool::instance().parallelFor(t.numel(), kConvertChunk, [&](int64_t i0, int64_t i1) { widenBf16(bits + i0, c + i0, i1 - i0); });
+    }
+    t.data = reinterpret_cast<char*>(c);
     t.type = ElementType::F32;
   };
   for (DeviceTensor& t : wide.in) widen(t, true);
@@ -244,7 +266,7 @@ void CpuDevice::f32MaxGrad(const LaunchArgs& a) {
 }
 
 void CpuDevice::roundToBf16(const float* src, uint16_t* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = toBf16Bits(src[i]);
+  ThreadPool::instance().parallelFor(n, kConvertChunk, [&](int64_t i0, int64_t i1) { roundToBf16Bits(src + i0, dst + i0, i1 - i0); });
 }
 void CpuDevice::zero(float* data, int64_t n) { std::memset(data, 0, n * sizeof(float)); }
 void CpuDevice::accumulate(float* acc, const float* g, float weight, int64_t n) { cpu::accumulate(acc, g, weight, n); }

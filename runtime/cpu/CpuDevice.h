@@ -51,6 +51,14 @@ class CpuDevice final : public Device {
 #include "compiler/kernels/LibraryLaunches.def"
   void run(const LaunchArgs& args, void (CpuDevice::*f32)(const LaunchArgs&));
   bool runOnBf16Gemm(const LaunchArgs& args);
+  // The fp32 copies of a launch's bf16 operands: kept between launches, grown when too small, never
+  // cleared (every copy is written before it is read).
+  float* scratch(size_t slot, int64_t n);
+  struct Scratch {
+    std::unique_ptr<float[]> data;
+    int64_t size = 0;
+  };
+  std::vector<Scratch> scratch_;
 
   std::unique_ptr<Gemm> gemm_;
   std::unique_ptr<Bf16Gemm> bf16Gemm_;

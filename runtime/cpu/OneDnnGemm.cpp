@@ -12,8 +12,15 @@ namespace hrmc::runtime::cpu {
 
 using dt = dnnl::memory::data_type;
 
+// One CPU engine for the process: each thread's stream (below) is made for it, so every OneDnnGemm
+// must use the same one (a stream of another engine cannot run a primitive).
+dnnl::engine& cpuEngine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
 struct OneDnnGemm::Impl {
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::engine& engine = cpuEngine();
   std::mutex mutex;  // guards the primitives; executing one is thread-safe
   // A product of one shape. Its scratchpad is the caller's (user mode), so that the pool's threads can
   // run one primitive at once whatever oneDNN's build options.
@@ -55,19 +62,19 @@ std::string OneDnnGemm::name() const {
 }
 
 void OneDnnGemm::multiply(const uint16_t* a, const std::vector<int64_t>& sa, const uint16_t* b,
-                          const std::vector<int64_t>& sb, float* y, int64_t ldy, int64_t m, int64_t k, int64_t n) {
+                          const std::vector<int64_t>& sb, GemmResult y, int64_t ldy, int64_t m, int64_t k, int64_t n) {
   // A pool thread runs its part on one oneDNN (OpenMP) thread.
   thread_local const bool oneThread = (omp_set_num_threads(1), true);
   (void)oneThread;
   const dnnl::memory::desc ad({m, k}, dt::bf16, {sa[0], sa[1]}), bd({k, n}, dt::bf16, {sb[0], sb[1]}),
-      yd({m, n}, dt::f32, {ldy, 1});
+      yd({m, n}, y.bf16 ? dt::bf16 : dt::f32, {ldy, 1});
   try {
-    const Impl::Product& p = impl_->product({m, k, n, sa[0], sa[1], sb[0], sb[1], ldy}, ad, bd, yd);
+    const Impl::Product& p = impl_->product({m, k, n, sa[0], sa[1], sb[0], sb[1], ldy, y.bf16}, ad, bd, yd);
     thread_local dnnl::stream stream(impl_->engine);
     thread_local std::vector<char> scratchpad;
     if (scratchpad.size() < p.scratchpadBytes) scratchpad.resize(p.scratchpadBytes);
     dnnl::memory am(ad, impl_->engine, const_cast<uint16_t*>(a)), bm(bd, impl_->engine, const_cast<uint16_t*>(b)),
-        ym(yd, impl_->engine, y),
+        ym(yd, impl_->engine, y.data),
         sm(dnnl::memory::desc({static_cast<int64_t>(p.scratchpadBytes)}, dt::u8, {1}), impl_->engine, scratchpad.data());
     p.matmul.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, ym}, {DNNL_ARG_SCRATCHPAD, sm}});
     stream.wait();
@@ -77,22 +84,22 @@ void OneDnnGemm::multiply(const uint16_t* a, const std::vector<int64_t>& sa, con
   }
 }
 
-void OneDnnGemm::linear(const uint16_t* x, const uint16_t* w, float* y, int64_t rows, int64_t in, int64_t out) {
+void OneDnnGemm::linear(const uint16_t* x, const uint16_t* w, GemmResult y, int64_t rows, int64_t in, int64_t out) {
   ThreadPool::instance().parallelFor(rows, 32, [&](int64_t r0, int64_t r1) {
-    multiply(x + r0 * in, {in, 1}, w, {1, in}, y + r0 * out, out, r1 - r0, in, out);  // w[o, i] read as [i, o]
+    multiply(x + r0 * in, {in, 1}, w, {1, in}, y.at(r0 * out), out, r1 - r0, in, out);  // w[o, i] read as [i, o]
   });
 }
 
-void OneDnnGemm::matmul(const uint16_t* a, const uint16_t* b, float* y, int64_t rows, int64_t k, int64_t n) {
+void OneDnnGemm::matmul(const uint16_t* a, const uint16_t* b, GemmResult y, int64_t rows, int64_t k, int64_t n) {
   ThreadPool::instance().parallelFor(rows, 32, [&](int64_t r0, int64_t r1) {
-    multiply(a + r0 * k, {k, 1}, b, {n, 1}, y + r0 * n, n, r1 - r0, k, n);
+    multiply(a + r0 * k, {k, 1}, b, {n, 1}, y.at(r0 * n), n, r1 - r0, k, n);
   });
 }
 
-void OneDnnGemm::outerSum(const uint16_t* a, const uint16_t* b, float* y, int64_t rows, int64_t m, int64_t n) {
+void OneDnnGemm::outerSum(const uint16_t* a, const uint16_t* b, GemmResult y, int64_t rows, int64_t m, int64_t n) {
   // aᵀ (m × rows) times b's columns: each thread writes its own columns of y.
   ThreadPool::instance().parallelFor(n, 16, [&](int64_t c0, int64_t c1) {
-    multiply(a, {1, m}, b + c0, {n, 1}, y + c0, n, m, rows, c1 - c0);
+    multiply(a, {1, m}, b + c0, {n, 1}, y.at(c0), n, m, rows, c1 - c0);
   });
 }
 

@@ -18,15 +18,15 @@ class OneDnnGemm final : public Bf16Gemm {
   ~OneDnnGemm() override;
   std::string name() const override;
   bool native() const override;
-  void linear(const uint16_t* x, const uint16_t* w, float* y, int64_t rows, int64_t in, int64_t out) override;
-  void matmul(const uint16_t* a, const uint16_t* b, float* y, int64_t rows, int64_t k, int64_t n) override;
-  void outerSum(const uint16_t* a, const uint16_t* b, float* y, int64_t rows, int64_t m, int64_t n) override;
+  void linear(const uint16_t* x, const uint16_t* w, GemmResult y, int64_t rows, int64_t in, int64_t out) override;
+  void matmul(const uint16_t* a, const uint16_t* b, GemmResult y, int64_t rows, int64_t k, int64_t n) override;
+  void outerSum(const uint16_t* a, const uint16_t* b, GemmResult y, int64_t rows, int64_t m, int64_t n) override;
 
  private:
   struct Impl;
   // y (m × n, row stride ldy) = a (m × k, strides sa) · b (k × n, strides sb); throws ExecError.
   void multiply(const uint16_t* a, const std::vector<int64_t>& sa, const uint16_t* b, const std::vector<int64_t>& sb,
-                float* y, int64_t ldy, int64_t m, int64_t k, int64_t n);
+                GemmResult y, int64_t ldy, int64_t m, int64_t k, int64_t n);
   std::unique_ptr<Impl> impl_;
 };
 

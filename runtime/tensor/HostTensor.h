@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/tensor/Bf16.h"
+
 namespace hrmc::runtime {
 
 template <typename T>
@@ -32,13 +34,5 @@ struct HostTensor {
 };
 
 std::string shapeString(const std::vector<int64_t>& shape);
-
-// Rounds to the nearest bfloat16 (ties to even), returned widened to float.
-float roundToBf16(float x);
-// The same rounding as a bfloat16's 16 bits, and those bits widened back to float (exact).
-uint16_t toBf16Bits(float x);
-float fromBf16Bits(uint16_t bits);
-// out[i] = fromBf16Bits(bits[i]) for n elements.
-void widenBf16(const uint16_t* bits, float* out, int64_t n);
 
 }  // namespace hrmc::runtime

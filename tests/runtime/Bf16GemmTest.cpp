@@ -1,4 +1,4 @@
-// The bf16 matrix products (runtime/exec/Gemm.h: bf16 inputs, fp32 sums and output) against an fp64
+// The bf16 matrix products (runtime/exec/Gemm.h: bf16 inputs, fp32 sums, fp32 or bf16 output) against an fp64
 // product of the same bf16 values, for oneDNN and for the widened fallback, on shapes that split
 // unevenly over the thread pool. Tolerance per element: k · 2⁻²³ · Σ|aᵢ·bᵢ| (fp32 summation of k exact
 // products in any order).
@@ -60,6 +60,21 @@ void checkAll(Bf16Gemm& gemm) {
     gemm.outerSum(x.data(), g.data(), z.data(), rows, in, out);
     expectProduct(z, in, rows, out, [&](int64_t i, int64_t r) { return f(x, r * in + i); },
                   [&](int64_t r, int64_t o) { return f(g, r * out + o); }, gemm.name() + " outer_sum" + shape);
+    // bf16 results: the fp32 sums rounded once, so each within half a bf16 step (2⁻⁹ relative) of the
+    // fp32 result, and exactly its rounding wherever the fp32 result is not near a rounding tie.
+    auto expectRounded = [&](const std::vector<float>& sums, const std::vector<uint16_t>& bits, const std::string& what) {
+      for (size_t i = 0; i < sums.size(); ++i)
+        ASSERT_LE(std::fabs(fromBf16Bits(bits[i]) - sums[i]), std::ldexp(std::fabs(sums[i]), -8) + 1e-30) << what << " at " << i;
+    };
+    std::vector<uint16_t> yb(rows * out), zb(in * out);
+    gemm.linear(x.data(), w.data(), yb.data(), rows, in, out);
+    gemm.linear(x.data(), w.data(), y.data(), rows, in, out);
+    expectRounded(y, yb, gemm.name() + " linear to bf16" + shape);
+    gemm.matmul(x.data(), b.data(), yb.data(), rows, in, out);
+    gemm.matmul(x.data(), b.data(), y.data(), rows, in, out);
+    expectRounded(y, yb, gemm.name() + " matmul to bf16" + shape);
+    gemm.outerSum(x.data(), g.data(), zb.data(), rows, in, out);
+    expectRounded(z, zb, gemm.name() + " outer_sum to bf16" + shape);
   }
 }
 
@@ -69,6 +84,19 @@ TEST(Bf16Gemm, OneDnnMatchesTheExactProduct) {
   if (!why.empty()) GTEST_SKIP() << "oneDNN has no bf16 product on this CPU: " << why;
   checkAll(*gemm);
   EXPECT_NE(gemm->name().find("oneDNN"), std::string::npos) << gemm->name();
+}
+
+// A second oneDNN GEMM in the same thread (a second CPU device: the bench's roof, one backend per
+// test) runs natively too: every thread's oneDNN stream is made for one engine shared by all of
+// them (with an engine of its own the second fell back to widened fp32 products).
+TEST(Bf16Gemm, ASecondOneDnnGemmIsNativeToo) {
+  std::string why;
+  std::unique_ptr<Bf16Gemm> first = cpu::makeBf16Gemm(&why);
+  if (!why.empty()) GTEST_SKIP() << "oneDNN has no bf16 product on this CPU: " << why;
+  std::unique_ptr<Bf16Gemm> second = cpu::makeBf16Gemm(&why);
+  EXPECT_EQ(why, "");
+  EXPECT_NE(second->name().find("oneDNN"), std::string::npos) << second->name();
+  checkAll(*second);
 }
 
 TEST(Bf16Gemm, WidenedFallbackMatchesTheExactProduct) {
