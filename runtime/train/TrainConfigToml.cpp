@@ -6,6 +6,7 @@
 
 #include <toml++/toml.h>
 
+#include "compiler/precision/Precision.h"
 #include "dsl/diag/Diagnostics.h"
 #include "runtime/io/ArrayDir.h"
 #include "runtime/train/TrainConfig.h"
@@ -137,7 +138,7 @@ void check(const TrainConfig& c) {
   if (c.taskMinLen > c.taskMaxLen) throw ConfigError("data.min_len is larger than data.max_len");
   if (c.backend != "cpu" && c.backend != "reference")
     throw ConfigError("train.backend: \"" + c.backend + "\" is not a backend; use \"cpu\" (default) or \"reference\"");
-  if (c.precision != "auto" && c.precision != "fp32" && c.precision != "bf16")
+  if (c.precision != "auto" && !compiler::parsePrecision(c.precision))
     throw ConfigError("train.precision: \"" + c.precision + "\" is not a precision; use \"auto\" (default), \"fp32\" or \"bf16\"");
 }
 

@@ -129,23 +129,38 @@ struct Pattern {
 };
 class CpuPattern : public ::testing::TestWithParam<Pattern> {};
 
-TEST_P(CpuPattern, MatchesTheReferenceExecutor) {
-  std::string text = std::string("import \"nn.hrm\";\nmodel P {\n  tok: ScaledEmbedding(64, 32);\n") + GetParam().body +
+// A pattern's model compiled for `precision`, its weights, a packed batch with labels and its train
+// step (no recurrence: differentiate everything).
+struct PatternCase {
+  std::unique_ptr<dsl::FrontendResult> fe;
+  std::unique_ptr<compiler::HrmModule> module;
+  WeightMap weights;
+  PackedBatch batch;
+  std::string trainStep;
+};
+void buildPattern(const Pattern& pattern, compiler::Precision precision, PatternCase& c) {
+  std::string text = std::string("import \"nn.hrm\";\nmodel P {\n  tok: ScaledEmbedding(64, 32);\n") + pattern.body +
                      "  head: Linear(32, 64);\n  objective all_tokens;\n}\n";
   dsl::FrontendOptions o;
   o.stdlibDirs = {HRMC_STDLIB_DIR};
-  auto fe = dsl::runFrontend("pattern.hrm", o, &text);
-  ASSERT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString() << text;
+  c.fe = dsl::runFrontend("pattern.hrm", o, &text);
+  ASSERT_TRUE(c.fe->ok() && c.fe->graph) << c.fe->diags.renderToString() << text;
   std::string error;
-  auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
-  ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
+  c.module = compiler::HrmModule::fromGraph(*c.fe->graph, c.fe->sources, error);
+  ASSERT_TRUE(c.module && c.module->runCleanupPipeline(error) && c.module->setPrecision(precision, error)) << error;
   std::mt19937 rng(11);
-  const WeightMap weights = randomWeights(*module, rng, 0.0f);
-  PackedBatch batch = randomPackedBatch(rng, 200, 64);
-  for (int t = 0; t + 1 < 200; ++t) batch.labels[t] = batch.seq.sampleOf[t] >= 0 ? batch.inputs[t + 1] : -100;
+  c.weights = randomWeights(*c.module, rng, 0.0f);
+  c.batch = randomPackedBatch(rng, 200, 64);
+  for (int t = 0; t + 1 < 200; ++t) c.batch.labels[t] = c.batch.seq.sampleOf[t] >= 0 ? c.batch.inputs[t + 1] : -100;
+  c.trainStep = c.module->trainStep(0, error);
+  ASSERT_FALSE(c.trainStep.empty()) << error;
+}
+
+TEST_P(CpuPattern, MatchesTheReferenceExecutor) {
+  PatternCase c;
+  ASSERT_NO_FATAL_FAILURE(buildPattern(GetParam(), compiler::Precision::F32, c));
+  const auto& [fe, module, weights, batch, trainStep] = c;
   cpu::CpuBackend backend(compilerFor(*module, "cpu"));
-  const std::string trainStep = module->trainStep(0, error);  // no recurrence: differentiate everything
-  ASSERT_FALSE(trainStep.empty()) << error;
   for (const std::string& fn : {std::string("forward"), std::string("loss"), trainStep}) {
     const auto want = ReferenceExecutor<float>(*module).run(fn, batch, weights).results;
     const auto got = backend.run(fn, batch, weights);
@@ -189,23 +204,10 @@ INSTANTIATE_TEST_SUITE_P(Blocks, CpuPattern, ::testing::ValuesIn(kPatterns), pat
 class CpuPatternBf16 : public ::testing::TestWithParam<Pattern> {};
 
 TEST_P(CpuPatternBf16, MatchesTheFp64ReferenceExecutor) {
-  std::string text = std::string("import \"nn.hrm\";\nmodel P {\n  tok: ScaledEmbedding(64, 32);\n") + GetParam().body +
-                     "  head: Linear(32, 64);\n  objective all_tokens;\n}\n";
-  dsl::FrontendOptions o;
-  o.stdlibDirs = {HRMC_STDLIB_DIR};
-  auto fe = dsl::runFrontend("pattern.hrm", o, &text);
-  ASSERT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString() << text;
-  std::string error;
-  auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
-  ASSERT_TRUE(module && module->runCleanupPipeline(error) && module->setPrecision(compiler::Precision::BF16, error))
-      << error;
-  std::mt19937 rng(11);
-  const WeightMap weights = randomWeights(*module, rng, 0.0f);
-  PackedBatch batch = randomPackedBatch(rng, 200, 64);
-  for (int t = 0; t + 1 < 200; ++t) batch.labels[t] = batch.seq.sampleOf[t] >= 0 ? batch.inputs[t + 1] : -100;
+  PatternCase c;
+  ASSERT_NO_FATAL_FAILURE(buildPattern(GetParam(), compiler::Precision::BF16, c));
+  const auto& [fe, module, weights, batch, trainStep] = c;
   cpu::CpuBackend backend(compilerFor(*module, "cpu"));
-  const std::string trainStep = module->trainStep(0, error);
-  ASSERT_FALSE(trainStep.empty()) << error;
   double worst = 0;
   for (const std::string& fn : {std::string("forward"), std::string("loss"), trainStep}) {
     const auto want = ReferenceExecutor<double>(*module).run(fn, batch, weights).results;

@@ -45,7 +45,7 @@ std::optional<CompiledModel> compileToHrm(const ModelOptions& opts, int& exitCod
 
 // --precision (HRM-TEXT.md §1.12, compiler/precision/Precision.h): fp32 | bf16, and with `withAuto`
 // also auto (the default: bf16 where the backend multiplies bf16 natively).
-void addPrecisionOption(CLI::App& cmd, std::string& choice, bool withAuto);
+CLI::Option* addPrecisionOption(CLI::App& cmd, std::string& choice, bool withAuto);
 // Compiles `module` for `choice` (auto decided by `backend`, which may be null only for fp32 or bf16).
 // Returns the precision used, or nullopt after printing why (exitCode set).
 std::optional<compiler::Precision> applyPrecision(compiler::HrmModule& module, const std::string& choice,

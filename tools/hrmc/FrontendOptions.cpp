@@ -84,11 +84,11 @@ std::optional<CompiledModel> compileToHrm(const ModelOptions& opts, int& exitCod
   return c;
 }
 
-void addPrecisionOption(CLI::App& cmd, std::string& choice, bool withAuto) {
+CLI::Option* addPrecisionOption(CLI::App& cmd, std::string& choice, bool withAuto) {
   std::vector<std::string> choices{"fp32", "bf16"};
   if (withAuto) choices.insert(choices.begin(), "auto");
   choice = choices.front();
-  cmd.add_option("--precision", choice,
+  return cmd.add_option("--precision", choice,
                  withAuto ? "auto (bf16 where the CPU multiplies bf16 natively: AMX-BF16, AVX512-BF16), fp32 or bf16 "
                             "(bf16 activations and states, fp32 master weights, HRM-TEXT.md §1.12)"
                           : "fp32, or bf16 (bf16 activations and states, fp32 master weights, HRM-TEXT.md §1.12)")

@@ -204,11 +204,10 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--output", o->output, "run folder: metrics.jsonl, loss.svg, checkpoints/ (overrides output)");
   cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled; default) or reference (overrides train.backend)")
       ->check(CLI::IsMember(backendChoices()));
-  cmd->add_option("--precision", o->precision,
-                  "auto (default: bf16 where the CPU multiplies bf16 natively), fp32 or bf16 (overrides train.precision)")
-      ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
+  CLI::Option* precision = addPrecisionOption(*cmd, o->precision, /*withAuto=*/true);
+  precision->description(precision->get_description() + " (overrides train.precision)");
   cmd->add_option("--resume", o->resume, "continue a run exactly from its latest checkpoint (a run folder or a checkpoint)");
-  cmd->callback([o, &exitCode] {
+  cmd->callback([o, precision, &exitCode] {
     TrainConfig cfg;
     TrainingState resumeState;
     std::string trainedIn;  // the precision a resumed run used ("auto" in runs from before it was recorded: fp32)
@@ -225,7 +224,7 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
       if (!o->output.empty()) cfg.output = o->output;
       if (o->steps > 0) cfg.steps = o->steps;
       if (!o->backend.empty()) cfg.backend = o->backend;
-      if (!o->precision.empty()) cfg.precision = o->precision;
+      if (precision->count() > 0) cfg.precision = o->precision;
       for (const std::string& s : o->sets) cfg.modelSet.push_back(parseSet(s));
     } catch (const std::exception& e) {
       exitCode = reportError(e);
@@ -266,9 +265,9 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
       if (train.size() == 0) throw DataError("no training samples");
       std::unique_ptr<Backend> backendPtr = makeBackend(cfg.backend, *compiled->module);
       Backend& backend = *backendPtr;
-      const std::optional<compiler::Precision> precision = applyPrecision(*compiled->module, cfg.precision, &backend, exitCode);
-      if (!precision) return;
-      cfg.precision = compiler::spell(*precision);  // the run folder records the precision used
+      const std::optional<compiler::Precision> used = applyPrecision(*compiled->module, cfg.precision, &backend, exitCode);
+      if (!used) return;
+      cfg.precision = compiler::spell(*used);  // the run folder records the precision used
       if (!trainedIn.empty() && trainedIn != cfg.precision)
         std::cerr << "hrmc: warning: this run trained in " << trainedIn << " and continues in " << cfg.precision
                   << ": the master weights are fp32, so it continues, but not bit-exactly as it would have\n";
