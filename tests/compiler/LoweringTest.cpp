@@ -41,7 +41,7 @@ TEST(Lowering, LocationsPointIntoTheHrmSources) {
   ASSERT_TRUE(m) << error;
   const std::string ir = m->print(true);
   // The L step is the state update in hrm_text.hrm; its MagicNorm is the stdlib's magicnorm member.
-  EXPECT_NE(ir.find("} " + std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm:56:9"), std::string::npos);
+  EXPECT_NE(ir.find("} " + std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm:57:9"), std::string::npos);
   EXPECT_NE(ir.find("magicnorm} : tensor<?x128xf32> "), std::string::npos);
   EXPECT_NE(ir.find("nn.hrm:65:3\n"), std::string::npos);  // relative or absolute, by working folder
 }

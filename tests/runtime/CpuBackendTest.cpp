@@ -16,7 +16,7 @@
 #include "runtime/Backends.h"
 #include "runtime/cpu/CpuBackend.h"
 #include "runtime/reference/ReferenceExecutor.h"
-#include "tests/runtime/TinyGolden.h"
+#include "tests/runtime/GoldenCase.h"
 
 using namespace hrmc;
 using namespace hrmc::runtime;
@@ -227,7 +227,7 @@ TEST_P(CpuPatternBf16, MatchesTheFp64ReferenceExecutor) {
 }
 INSTANTIATE_TEST_SUITE_P(Blocks, CpuPatternBf16, ::testing::ValuesIn(kPatterns), patternName);
 
-using Tiny = hrmc::testing::TinyGolden;
+using Tiny = hrmc::testing::GoldenCase;
 
 // A label outside the vocabulary is a BatchError naming its position in the whole batch (the losses
 // run split over the threads), not an out-of-bounds read or a crash in a worker thread.
@@ -470,18 +470,18 @@ TEST(KernelCache, ReusesEntriesAndRecompilesCorruptOnes) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("hrmc-cache-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   ::setenv("HRMC_CACHE_DIR", dir.c_str(), 1);
-  auto compileTiny = [](std::unique_ptr<hrmc::testing::TinyGolden>& t) {
-    t = std::make_unique<hrmc::testing::TinyGolden>();
+  auto compileTiny = [](std::unique_ptr<hrmc::testing::GoldenCase>& t) {
+    t = std::make_unique<hrmc::testing::GoldenCase>();
     std::string error;
     const auto* compiled = t->module->compile("forward", "cpu", error);
     EXPECT_TRUE(compiled) << error;
     return compiled;
   };
-  auto logitsError = [](hrmc::testing::TinyGolden& t) {
+  auto logitsError = [](hrmc::testing::GoldenCase& t) {
     cpu::CpuBackend backend(compilerFor(*t.module, "cpu"));
     return worstError(backend.run("forward", t.batch, t.weights).at(0), t.golden.floats("logits"));
   };
-  std::unique_ptr<hrmc::testing::TinyGolden> a, b, c, d;
+  std::unique_ptr<hrmc::testing::GoldenCase> a, b, c, d;
   const auto* first = compileTiny(a);
   ASSERT_TRUE(first);
   EXPECT_FALSE(first->fromCache);
@@ -527,7 +527,7 @@ namespace {
 // Generation's KV cache (HRM-TEXT.md §5.2): forward over a prompt, then one token at a time, gives
 // the logits a full forward of the whole sequence gives at those positions.
 TEST(KvCache, IncrementalForwardMatchesFullForward) {
-  hrmc::testing::TinyGolden t;
+  hrmc::testing::GoldenCase t;
   cpu::CpuBackend backend(compilerFor(*t.module, "cpu"));
   auto cached = backend.incrementalForward(t.weights);
   ASSERT_TRUE(cached) << "the tiny HRM-Text works row by row outside attention";

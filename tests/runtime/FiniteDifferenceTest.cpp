@@ -1,5 +1,5 @@
 // Finite-difference checks of every VJP rule in fp64: the train step's gradient against central
-// differences of its loss, for small models built around each primitive, and for the tiny HRM-Text
+// differences of its loss, for small models built around each primitive, and for the micro HRM-Text
 // model at K = 2 and K = 5 (forward-only steps held at their values, as truncated backprop defines).
 #include <gtest/gtest.h>
 
@@ -155,10 +155,10 @@ TEST(StopGradient, BlocksTheGradientOfWhatItWraps) {
   EXPECT_EQ(names, (std::vector<std::string>{"table", "head"}));  // `hidden` only feeds stop_gradient
 }
 
-// The whole tiny HRM-Text model with the golden weights: truncated backprop at K = 2 and K = 5.
-TEST(TinyHrmText, TrainStepMatchesFiniteDifferencesAtK2AndK5) {
-  Compiled c = compile("", std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm", "tiny");
-  ArrayDir golden(std::string(HRMC_GOLDEN_DIR) + "/tiny");
+// The whole HRM-Text model (micro preset) with the golden weights: truncated backprop at K = 2 and K = 5.
+TEST(GoldenHrmText, TrainStepMatchesFiniteDifferencesAtK2AndK5) {
+  Compiled c = compile("", std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm", "micro");
+  ArrayDir golden(std::string(HRMC_GOLDEN_DIR) + "/micro");
   WeightMap w = golden.named("params_init");
   w["model.zL_init"] = golden.floats("zL_init");
   PackedBatch batch = golden.batch();

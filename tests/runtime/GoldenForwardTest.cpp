@@ -1,11 +1,11 @@
-// The reference executor against the PyTorch goldens of tests/golden/tiny (issue: dialect +
+// The reference executor against the PyTorch goldens of tests/golden/micro (issue: dialect +
 // reference executor): logits, per-token CE, loss and the state after every recurrent step.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <iostream>
 
-#include "tests/runtime/TinyGolden.h"
+#include "tests/runtime/GoldenCase.h"
 #include "compiler/HrmModule.h"
 #include "dsl/sema/Sema.h"
 #include "runtime/io/ArrayDir.h"
@@ -35,8 +35,8 @@ Compared compare(const std::vector<Real>& got, const std::vector<float>& want) {
   return c;
 }
 
-// The tiny HRM-Text model lowered to hrm, the golden weights and batch.
-using TinyCase = hrmc::testing::TinyGolden;
+// HRM-Text at the micro preset lowered to hrm, the golden weights and batch.
+using TinyCase = hrmc::testing::GoldenCase;
 
 template <typename Real>
 void checkForward(double absTol, double relTol) {
@@ -106,12 +106,12 @@ TEST(GoldenTiny, MissingAndMisshapedWeightsAreReportedByName) {
     EXPECT_STREQ(e.what(), "weight 'lm_head.weight' is missing");
   }
   w = c.weights;
-  w["model.zL_init"] = HostTensor<float>({64});
+  w["model.zL_init"] = HostTensor<float>({32});
   try {
     exec.run("forward", c.batch, w);
     FAIL() << "expected an error";
   } catch (const ExecError& e) {
-    EXPECT_STREQ(e.what(), "weight 'model.zL_init' has shape [64] but the model needs [128]");
+    EXPECT_STREQ(e.what(), "weight 'model.zL_init' has shape [32] but the model needs [64]");
   }
 }
 

@@ -1,4 +1,4 @@
-// train_step against the PyTorch gradients of tests/golden/tiny at credit windows K = 2 and K = 5
+// train_step against the PyTorch gradients of tests/golden/micro at credit windows K = 2 and K = 5
 // (issue: autodiff), on the reference executor and on the fused CPU backend. At K = 2 the embedding
 // gets no gradient at all.
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <iostream>
 
-#include "tests/runtime/TinyGolden.h"
+#include "tests/runtime/GoldenCase.h"
 #include "compiler/HrmModule.h"
 #include "dsl/sema/Sema.h"
 #include "runtime/io/ArrayDir.h"
@@ -18,7 +18,7 @@ using namespace hrmc::runtime;
 
 namespace {
 
-using Tiny = hrmc::testing::TinyGolden;
+using Tiny = hrmc::testing::GoldenCase;
 
 void checkGradients(int K, const char* key, const std::string& backendName) {
   Tiny t;

@@ -21,7 +21,7 @@ using Update = void (*)(const AdamAtan2Tensors&, int64_t, const AdamAtan2Step&);
 
 // One step of `update` over every golden parameter; the updated parameters and state.
 WeightMap stepGolden(Update update, OptimizerState& state) {
-  ArrayDir golden(std::string(HRMC_GOLDEN_DIR) + "/tiny");
+  ArrayDir golden(std::string(HRMC_GOLDEN_DIR) + "/micro");
   WeightMap params = golden.named("params_init");
   WeightMap grads = golden.named("grads_bp5");
   const AdamAtan2Config config{0.9, 0.95, 0.1, 0.999};
@@ -36,7 +36,7 @@ WeightMap stepGolden(Update update, OptimizerState& state) {
 }
 
 TEST(AdamAtan2, OneStepMatchesPyTorch) {
-  ArrayDir golden(std::string(HRMC_GOLDEN_DIR) + "/tiny");
+  ArrayDir golden(std::string(HRMC_GOLDEN_DIR) + "/micro");
   const WeightMap want = golden.named("params_after_adamatan2_step_bp5");
   const WeightMap init = golden.named("params_init");
   OptimizerState refState, cpuState;

@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "TinyGolden.h"
+#include "GoldenCase.h"
 #include "runtime/Backends.h"
 #include "runtime/reference/ReferenceTraining.h"
 
@@ -20,7 +20,7 @@ bool sameBits(const HostTensor<float>& a, const HostTensor<float>& b) {
   return a.shape == b.shape && std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)) == 0;
 }
 
-OptimizerState freshFor(const hrmc::testing::TinyGolden& t, const AdamAtan2Config& config) {
+OptimizerState freshFor(const hrmc::testing::GoldenCase& t, const AdamAtan2Config& config) {
   WeightMap trainable;
   for (const auto& w : t.module->weights())
     if (w.trainable) trainable[w.name] = t.weights.at(w.name);
@@ -28,7 +28,7 @@ OptimizerState freshFor(const hrmc::testing::TinyGolden& t, const AdamAtan2Confi
 }
 
 TEST_P(TrainingOn, BoundStateReadsBackAndAStepWithoutGradientsChangesNothing) {
-  hrmc::testing::TinyGolden t;
+  hrmc::testing::GoldenCase t;
   std::unique_ptr<Backend> backend = makeBackend(GetParam(), *t.module);
   const AdamAtan2Config config;
   OptimizerState state = freshFor(t, config);
@@ -52,7 +52,7 @@ TEST_P(TrainingOn, BoundStateReadsBackAndAStepWithoutGradientsChangesNothing) {
 }
 
 TEST_P(TrainingOn, AccumulateAndStepGiveTheHostComputationBitForBit) {
-  hrmc::testing::TinyGolden t;
+  hrmc::testing::GoldenCase t;
   std::unique_ptr<Backend> backend = makeBackend(GetParam(), *t.module);
   std::string error;
   const std::string fn = t.module->trainStep(2, error);
@@ -104,7 +104,7 @@ TEST_P(TrainingOn, AccumulateAndStepGiveTheHostComputationBitForBit) {
 }
 
 TEST_P(TrainingOn, OptimizerStateThatDoesNotFitIsNamed) {
-  hrmc::testing::TinyGolden t;
+  hrmc::testing::GoldenCase t;
   std::unique_ptr<Backend> backend = makeBackend(GetParam(), *t.module);
   const AdamAtan2Config config;
   OptimizerState state = freshFor(t, config);

@@ -137,7 +137,7 @@ void addRunCommand(CLI::App& app, int& exitCode) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "evaluate a model on a saved packed batch (forward, loss, and with -K the train step's gradients)");
   o->model.add(*cmd);
-  cmd->add_option("--weights,-w", o->weights, "folder of weights in the array-folder layout of tests/golden/tiny")->required();
+  cmd->add_option("--weights,-w", o->weights, "folder of weights in the array-folder layout of tests/golden/micro")->required();
   cmd->add_option("--weights-key", o->weightsKey, "manifest entry holding the named weights")->capture_default_str();
   cmd->add_option("--batch,-b", o->batch, "folder with inputs, labels, position_ids, prefix_lens, causal_lens")->required();
   cmd->add_option("--output,-o", o->output,

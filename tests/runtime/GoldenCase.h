@@ -1,5 +1,6 @@
 #pragma once
-// The tiny HRM-Text model compiled to hrm, with the weights and batch of tests/golden/tiny.
+// HRM-Text at the micro preset compiled to hrm, with the weights and batch of its PyTorch golden case
+// (tests/golden/micro, written by tools/golden/make-golden.py).
 #include <gtest/gtest.h>
 
 #include "compiler/HrmModule.h"
@@ -9,16 +10,16 @@
 
 namespace hrmc::testing {
 
-struct TinyGolden {
+struct GoldenCase {
   std::unique_ptr<dsl::FrontendResult> fe;
   std::unique_ptr<compiler::HrmModule> module;
-  runtime::ArrayDir golden{std::string(HRMC_GOLDEN_DIR) + "/tiny"};
+  runtime::ArrayDir golden{std::string(HRMC_GOLDEN_DIR) + "/micro"};
   runtime::WeightMap weights;
   runtime::PackedBatch batch;
 
-  TinyGolden() {
+  GoldenCase() {
     dsl::FrontendOptions o;
-    o.preset = "tiny";
+    o.preset = "micro";
     o.stdlibDirs = {HRMC_STDLIB_DIR};
     fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm", o);
     EXPECT_TRUE(fe->ok()) << fe->diags.renderToString();
