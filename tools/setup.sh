@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev    # config, JSON, command line
   libgtest-dev libopenblas-dev
   libdnnl-dev                                            # oneDNN: bf16 matrix products (AVX512-BF16, AMX)
+  ocl-icd-opencl-dev                                     # only a recommend, but oneDNN's CMake config requires OpenCL
   clang libclang-rt-dev                                   # libFuzzer for the fuzz target
 )
 

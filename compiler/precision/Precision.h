@@ -39,7 +39,8 @@ inline constexpr OpPrecision kBf16Contract[] = {
     {"stop_gradient", "bf16", "exact"},
     {"rms_norm", "bf16", "mean(x²), eps and the reciprocal root in fp32; rounded once"},
     {"rope", "bf16", "angles, sin, cos and the rotation in fp32; rounded once"},
-    {"attention", "bf16", "scores, the online softmax and the weighted sum in fp32; rounded once"},
+    {"attention", "bf16", "scores and the online softmax in fp32; probabilities rounded to bf16 for their "
+                          "product with v, summed in fp32; rounded once"},
     {"softmax", "bf16", "max, exp and sum in fp32; rounded once"},
     {"sum", "bf16", "fp32 accumulation; rounded once"},
     {"mean", "bf16", "fp32 accumulation; rounded once"},
@@ -57,7 +58,8 @@ inline constexpr OpPrecision kBf16Contract[] = {
                           "and summed in fp32 with the weight's other uses"},
     {"embedding_grad", "bf16", "fp32 scatter-add; rounded once; then summed in fp32 like outer_sum"},
     {"rms_norm_grad", "bf16", "statistics and the projection in fp32; rounded once"},
-    {"attention_grad", "bf16", "recomputed scores and softmax in fp32; dq, dk, dv rounded once"},
+    {"attention_grad", "bf16", "recomputed scores, softmax and its gradient in fp32; both rounded to bf16 for "
+                               "their products, summed in fp32; dq, dk, dv rounded once"},
     {"cross_entropy_grad", "bf16", "softmax − one-hot in fp32; rounded once"},
     {"label_mean_grad", "f32", "fp32"},
     {"unbroadcast", "bf16", "fp32 sums; rounded once"},

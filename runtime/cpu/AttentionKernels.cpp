@@ -10,7 +10,9 @@
 
 #include <cblas.h>
 
+#include "runtime/cpu/Bf16Tiles.h"
 #include "runtime/cpu/ThreadPool.h"
+#include "runtime/tensor/Bf16.h"
 
 namespace hrmc::runtime::cpu {
 
@@ -83,12 +85,13 @@ SampleSpan spanOf(const PackedSeq& seq, int64_t s) {
   return {seq.starts[s], seq.prefixLens[s] + seq.causalLens[s], seq.prefixLens[s]};
 }
 
-void zeroPadding(const PackedSeq& seq, int64_t rowElems, std::initializer_list<float*> outs) {
+template <typename T>
+void zeroPadding(const PackedSeq& seq, int64_t rowElems, std::initializer_list<T*> outs) {
   for (int64_t t = seq.totalSeqlen; t < seq.tokens(); ++t)
-    for (float* o : outs) std::fill_n(o + t * rowElems, rowElems, 0.0f);
+    for (T* o : outs) std::fill_n(o + t * rowElems, rowElems, T{0});
   for (int64_t t = 0; t < seq.totalSeqlen; ++t)
     if (seq.sampleOf[t] < 0)
-      for (float* o : outs) std::fill_n(o + t * rowElems, rowElems, 0.0f);
+      for (T* o : outs) std::fill_n(o + t * rowElems, rowElems, T{0});
 }
 
 // One head of rows with `stride` floats between rows, as OpenBLAS's leading dimension.
@@ -172,10 +175,19 @@ void softmaxGradRows(const float* p, float* dp, int64_t ld, int64_t rows, int64_
   }
 }
 
+// s[r][c] *= scale for the block's rows and columns.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void scaleRows(float* s, int64_t ld, int64_t rows, int64_t cols, float scale) {
+  for (int64_t r = 0; r < rows; ++r)
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) s[r * ld + c] *= scale;
+}
+
 // Runs fn(span, offset of the sample's first row in head h, scratch) for every (sample, head), the
 // longest samples first, each thread taking the next item when it is done (attention's cost grows as
-// the square of a sample's length, so equal shares of items are not equal shares of work).
-template <typename F>
+// the square of a sample's length, so equal shares of items are not equal shares of work). Each
+// thread has its own Scratch.
+template <typename Scratch = std::vector<float>, typename F>
 void forEachSampleHead(const PackedSeq& seq, int64_t heads, int64_t hd, F&& fn) {
   std::vector<int64_t> order(seq.samples());
   std::iota(order.begin(), order.end(), 0);
@@ -185,7 +197,7 @@ void forEachSampleHead(const PackedSeq& seq, int64_t heads, int64_t hd, F&& fn) 
   std::atomic<int64_t> next{0};
   ThreadPool& pool = ThreadPool::instance();
   pool.parallelFor(pool.size(), 1, [&](int64_t, int64_t) {
-    std::vector<float> scratch;
+    Scratch scratch;
     for (int64_t item; (item = next.fetch_add(1)) < items;) {
       const SampleSpan span = spanOf(seq, order[item / heads]);
       fn(span, span.begin * stride + (item % heads) * hd, scratch);
@@ -199,7 +211,7 @@ void attention(const float* q, const float* k, const float* v, float* o, const P
                int64_t hd, MaskKind mask) {
   const int64_t stride = heads * hd;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  zeroPadding(seq, stride, {o});
+  zeroPadding<float>(seq, stride, {o});
   forEachSampleHead(seq, heads, hd, [&](const SampleSpan& span, int64_t at, std::vector<float>& scratch) {
     const HeadRows qh{const_cast<float*>(q) + at, stride}, kh{const_cast<float*>(k) + at, stride},
         vh{const_cast<float*>(v) + at, stride}, oh{o + at, stride};
@@ -233,7 +245,7 @@ void attentionGrad(const float* q, const float* k, const float* v, const float* 
                    const PackedSeq& seq, int64_t heads, int64_t hd, MaskKind mask) {
   const int64_t stride = heads * hd;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  zeroPadding(seq, stride, {dq, dk, dv});
+  zeroPadding<float>(seq, stride, {dq, dk, dv});
   // A query block's probabilities over all the keys it sees are recomputed, then
   //   dp = dout vᵀ, ds = p ∘ (dp − Σ p dp) · scale, dq = ds k, dk += dsᵀ q, dv += pᵀ dout.
   forEachSampleHead(seq, heads, hd, [&](const SampleSpan& span, int64_t at, std::vector<float>& scratch) {
@@ -283,6 +295,132 @@ void attentionCached(const float* q, const float* kc, const float* vc, float* o,
       softmaxRows(s.data(), seen, 1, seen, &seen);
       cblas_sgemv(CblasRowMajor, CblasTrans, seen, hd, 1.0f, vh.base, stride, s.data(), 1, 0.0f, o + i * stride + h * hd,
                   1);
+    }
+  });
+}
+
+// bf16 attention: the same blocks and softmax as above, the block products on bf16 tiles
+// (Bf16Tiles.h) with fp32 accumulation. A (sample, head)'s keys and values are packed once into tile
+// layouts; probabilities (and, backward, the softmax gradient) are rounded to bf16 for their products.
+namespace {
+
+struct Bf16Scratch {
+  std::vector<uint16_t> packed;  // the sample-head's packed keys and values, then a block's operands
+  std::vector<float> sums;       // scores, accumulators, statistics
+};
+
+// Carves consecutive buffers out of a scratch vector sized once for all of them.
+template <typename T>
+class Carver {
+ public:
+  Carver(std::vector<T>& v, int64_t total) : v_(v) {
+    if (static_cast<int64_t>(v.size()) < total) v.resize(total);
+  }
+  T* take(int64_t n) {
+    T* p = v_.data() + used_;
+    used_ += n;
+    return p;
+  }
+
+ private:
+  std::vector<T>& v_;
+  int64_t used_ = 0;
+};
+
+}  // namespace
+
+void attentionBf16(const uint16_t* q, const uint16_t* k, const uint16_t* v, uint16_t* o, const PackedSeq& seq,
+                   int64_t heads, int64_t hd, MaskKind mask, TileIsa isa) {
+  const int64_t stride = heads * hd, hdp = roundUp(hd, kTileDepth);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  zeroPadding<uint16_t>(seq, stride, {o});
+  forEachSampleHead<Bf16Scratch>(seq, heads, hd, [&](const SampleSpan& span, int64_t at, Bf16Scratch& scratch) {
+    const int64_t n = span.length, np = roundUp(n, kTileDepth);
+    Carver<uint16_t> packed(scratch.packed, 2 * hdp * np + kQueryBlock * hdp + kQueryBlock * kKeyBlock);
+    uint16_t *kt = packed.take(hdp * np), *vb = packed.take(hdp * np), *qa = packed.take(kQueryBlock * hdp),
+             *pa = packed.take(kQueryBlock * kKeyBlock);
+    packBTransposed(k + at, stride, n, hd, kt, np, hdp);  // B[d][key] for q·kᵀ
+    packB(v + at, stride, n, hd, vb, hd, np);             // B[key][d] for p·v
+    Carver<float> sums(scratch.sums, kQueryBlock * (kKeyBlock + hd + 2));
+    float *s = sums.take(kQueryBlock * kKeyBlock), *acc = sums.take(kQueryBlock * hd), *m = sums.take(kQueryBlock),
+          *l = sums.take(kQueryBlock);
+    int64_t seen[kQueryBlock];
+    for (int64_t i0 = 0; i0 < n; i0 += kQueryBlock) {
+      const int64_t rows = std::min(kQueryBlock, n - i0), mp = roundUp(rows, kTileRows);
+      for (int64_t r = 0; r < rows; ++r) seen[r] = span.keysOf(i0 + r, mask);
+      std::fill_n(m, rows, kMinusInf);
+      std::fill_n(l, rows, 0.0f);
+      std::fill_n(acc, mp * hd, 0.0f);
+      packA(q + at + i0 * stride, stride, rows, hd, qa, hdp, mp);
+      for (int64_t j0 = 0; j0 < seen[rows - 1]; j0 += kKeyBlock) {
+        const int64_t cols = std::min(kKeyBlock, seen[rows - 1] - j0);
+        tileProduct(isa, qa, hdp, kt + 2 * j0, np, s, kKeyBlock, mp, roundUp(cols, kTileRows), hdp, false);
+        scaleRows(s, kKeyBlock, rows, cols, scale);
+        onlineSoftmaxBlock(s, kKeyBlock, rows, j0, cols, seen, m, l, acc, hd);
+        packA(s, kKeyBlock, rows, cols, pa, kKeyBlock, mp);
+        tileProduct(isa, pa, kKeyBlock, vb + j0 * hd, hd, acc, hd, mp, hd, roundUp(cols, kTileDepth), true);
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        const float inv = 1.0f / l[r];
+        for (int64_t d = 0; d < hd; ++d) acc[r * hd + d] *= inv;
+        roundToBf16Bits(acc + r * hd, o + at + (i0 + r) * stride, hd);
+      }
+    }
+  });
+}
+
+void attentionGradBf16(const uint16_t* q, const uint16_t* k, const uint16_t* v, const uint16_t* dout, uint16_t* dq,
+                       uint16_t* dk, uint16_t* dv, const PackedSeq& seq, int64_t heads, int64_t hd, MaskKind mask,
+                       TileIsa isa) {
+  const int64_t stride = heads * hd, hdp = roundUp(hd, kTileDepth);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  zeroPadding<uint16_t>(seq, stride, {dq, dk, dv});
+  // As attentionGrad: per query block, p and ds over all the keys it sees, then
+  //   dq = ds k, dk += dsᵀ q, dv += pᵀ dout, with dk and dv summed in fp32 over the blocks.
+  forEachSampleHead<Bf16Scratch>(seq, heads, hd, [&](const SampleSpan& span, int64_t at, Bf16Scratch& scratch) {
+    const int64_t n = span.length, np = roundUp(n, kTileDepth);
+    const int64_t ld = roundUp(span.keysOf(n - 1, mask), kTileDepth);  // the most keys any query sees, padded
+    Carver<uint16_t> packed(scratch.packed, 3 * hdp * np + 2 * kQueryBlock * hdp + 3 * kQueryBlock * ld +
+                                                2 * kQueryBlock * hd);
+    uint16_t *kt = packed.take(hdp * np), *vt = packed.take(hdp * np), *kb = packed.take(hdp * np),
+             *qa = packed.take(kQueryBlock * hdp), *ga = packed.take(kQueryBlock * hdp),
+             *dsa = packed.take(kQueryBlock * ld), *dsT = packed.take(kQueryBlock * ld),
+             *pT = packed.take(kQueryBlock * ld), *qb = packed.take(kQueryBlock * hd), *gb = packed.take(kQueryBlock * hd);
+    packBTransposed(k + at, stride, n, hd, kt, np, hdp);  // for q·kᵀ
+    packBTransposed(v + at, stride, n, hd, vt, np, hdp);  // for dout·vᵀ
+    packB(k + at, stride, n, hd, kb, hd, np);             // for ds·k
+    Carver<float> sums(scratch.sums, 2 * kQueryBlock * ld + kQueryBlock * hd + 2 * np * hd);
+    float *p = sums.take(kQueryBlock * ld), *ds = sums.take(kQueryBlock * ld), *dq32 = sums.take(kQueryBlock * hd),
+          *dk32 = sums.take(np * hd), *dv32 = sums.take(np * hd);
+    std::fill_n(dk32, np * hd, 0.0f);
+    std::fill_n(dv32, np * hd, 0.0f);
+    int64_t seen[kQueryBlock];
+    for (int64_t i0 = 0; i0 < n; i0 += kQueryBlock) {
+      const int64_t rows = std::min(kQueryBlock, n - i0), mp = roundUp(rows, kTileRows);
+      const int64_t rowsDeep = roundUp(rows, kTileDepth);  // the block's rows as a reduction
+      for (int64_t r = 0; r < rows; ++r) seen[r] = span.keysOf(i0 + r, mask);
+      const int64_t cols = seen[rows - 1], colTiles = roundUp(cols, kTileRows), colsDeep = roundUp(cols, kTileDepth);
+      const uint16_t *qRows = q + at + i0 * stride, *gRows = dout + at + i0 * stride;
+      packA(qRows, stride, rows, hd, qa, hdp, mp);
+      packA(gRows, stride, rows, hd, ga, hdp, mp);
+      tileProduct(isa, qa, hdp, kt, np, p, ld, mp, colTiles, hdp, false);
+      scaleRows(p, ld, rows, cols, scale);
+      softmaxRows(p, ld, rows, cols, seen);
+      tileProduct(isa, ga, hdp, vt, np, ds, ld, mp, colTiles, hdp, false);
+      softmaxGradRows(p, ds, ld, rows, cols, scale);
+      packA(ds, ld, rows, cols, dsa, ld, mp);
+      tileProduct(isa, dsa, ld, kb, hd, dq32, hd, mp, hd, colsDeep, false);
+      for (int64_t r = 0; r < rows; ++r) roundToBf16Bits(dq32 + r * hd, dq + at + (i0 + r) * stride, hd);
+      packATransposed(ds, ld, rows, cols, dsT, rowsDeep, colTiles);
+      packATransposed(p, ld, rows, cols, pT, rowsDeep, colTiles);
+      packB(qRows, stride, rows, hd, qb, hd, rowsDeep);
+      packB(gRows, stride, rows, hd, gb, hd, rowsDeep);
+      tileProduct(isa, dsT, rowsDeep, qb, hd, dk32, hd, colTiles, hd, rowsDeep, true);
+      tileProduct(isa, pT, rowsDeep, gb, hd, dv32, hd, colTiles, hd, rowsDeep, true);
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      roundToBf16Bits(dk32 + j * hd, dk + at + j * stride, hd);
+      roundToBf16Bits(dv32 + j * hd, dv + at + j * stride, hd);
     }
   });
 }

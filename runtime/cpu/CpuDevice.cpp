@@ -171,6 +171,25 @@ bool CpuDevice::runOnBf16Gemm(const LaunchArgs& a) {
   return true;
 }
 
+bool CpuDevice::runOnBf16Tiles(const LaunchArgs& a) {
+  using compiler::ElementType;
+  const LaunchKind kind = a.launch.kind;
+  if ((kind != LaunchKind::Attention && kind != LaunchKind::AttentionGrad) || cache_) return false;
+  const TileIsa isa = bestTileIsa();
+  const int64_t heads = a.in[0].shape[1], hd = a.in[0].shape[2];
+  // Without AMX the widened fp32 kernel (OpenBLAS) is faster than the portable tile loop.
+  if (isa != TileIsa::Amx || hd % kTileRows != 0) return false;
+  auto isBf16 = [](const DeviceTensor& t) { return t.type == ElementType::BF16; };
+  if (!std::all_of(a.in.begin(), a.in.end(), isBf16) || !std::all_of(a.out.begin(), a.out.end(), isBf16)) return false;
+  auto bits = [](const DeviceTensor& t) { return reinterpret_cast<uint16_t*>(t.data); };
+  if (kind == LaunchKind::Attention)
+    attentionBf16(bits(a.in[0]), bits(a.in[1]), bits(a.in[2]), bits(a.out[0]), a.seq, heads, hd, a.launch.mask, isa);
+  else
+    attentionGradBf16(bits(a.in[0]), bits(a.in[1]), bits(a.in[2]), bits(a.in[3]), bits(a.out[0]), bits(a.out[1]),
+                      bits(a.out[2]), a.seq, heads, hd, a.launch.mask, isa);
+  return true;
+}
+
 float* CpuDevice::scratch(size_t slot, int64_t n) {
   if (scratch_.size() <= slot) scratch_.resize(slot + 1);
   Scratch& s = scratch_[slot];
@@ -186,7 +205,7 @@ void CpuDevice::run(const LaunchArgs& a, void (CpuDevice::*f32)(const LaunchArgs
   auto isBf16 = [](const DeviceTensor& t) { return t.type == ElementType::BF16; };
   if (std::none_of(a.in.begin(), a.in.end(), isBf16) && std::none_of(a.out.begin(), a.out.end(), isBf16))
     return (this->*f32)(a);
-  if (runOnBf16Gemm(a)) return;
+  if (runOnBf16Gemm(a) || runOnBf16Tiles(a)) return;
   LaunchArgs wide{a.launch, a.index, a.ordinal, a.in, a.out, a.seq};
   size_t copies = 0;
   auto widen = [&](DeviceTensor& t, bool read) {

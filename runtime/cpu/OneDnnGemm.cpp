@@ -2,8 +2,11 @@
 
 #include <omp.h>
 
+#include <cstdio>
+
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "compiler/DebugLevel.h"
 #include "runtime/cpu/ThreadPool.h"
 #include "runtime/cpu/WidenedBf16Gemm.h"
 #include "runtime/exec/Types.h"
@@ -29,7 +32,7 @@ struct OneDnnGemm::Impl {
     size_t scratchpadBytes;
   };
   std::map<std::vector<int64_t>, std::unique_ptr<Product>> products;  // by dims and strides
-  std::string implementation;  // of the first primitive made
+  std::map<std::string, int> implementations;  // shapes made per oneDNN implementation
 
   const Product& product(const std::vector<int64_t>& key, const dnnl::memory::desc& a, const dnnl::memory::desc& b,
                          const dnnl::memory::desc& y) {
@@ -39,7 +42,11 @@ struct OneDnnGemm::Impl {
       dnnl::primitive_attr attr;
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
       dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, y), attr, engine);
-      if (implementation.empty()) implementation = pd.impl_info_str();
+      ++implementations[pd.impl_info_str()];
+      if (compiler::debugLevel() >= 1)
+        std::fprintf(stderr, "[hrmc] oneDNN bf16 product %lldx%lldx%lld%s: %s\n", static_cast<long long>(key[0]),
+                     static_cast<long long>(key[1]), static_cast<long long>(key[2]), key[8] ? " (bf16 result)" : "",
+                     pd.impl_info_str());
       slot = std::make_unique<Product>(Product{dnnl::matmul(pd), pd.scratchpad_desc().get_size()});
     }
     return *slot;
@@ -58,7 +65,11 @@ bool OneDnnGemm::native() const { return oneDnnBf16Native(); }
 
 std::string OneDnnGemm::name() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return "oneDNN " + (impl_->implementation.empty() ? std::string("(no product run yet)") : impl_->implementation);
+  if (impl_->implementations.empty()) return "oneDNN (no product run yet)";
+  std::string name = "oneDNN";
+  for (const auto& [implementation, shapes] : impl_->implementations)
+    name += (name.size() > 6 ? ", " : " ") + implementation + " (" + std::to_string(shapes) + (shapes == 1 ? " shape)" : " shapes)");
+  return name;
 }
 
 void OneDnnGemm::multiply(const uint16_t* a, const std::vector<int64_t>& sa, const uint16_t* b,
@@ -104,12 +115,11 @@ void OneDnnGemm::outerSum(const uint16_t* a, const uint16_t* b, GemmResult y, in
 }
 
 std::unique_ptr<Bf16Gemm> makeBf16Gemm(std::string* why) {
-  auto onednn = std::make_unique<OneDnnGemm>();
   try {
     const uint16_t one = 0x3f80;
     float y = 0;
-    onednn->matmul(&one, &one, &y, 1, 1, 1);  // a probe: oneDNN 2.6 has no bf16 below AVX-512
-    if (y == 1.0f) return onednn;
+    OneDnnGemm().matmul(&one, &one, &y, 1, 1, 1);  // a probe: oneDNN 2.6 has no bf16 below AVX-512
+    if (y == 1.0f) return std::make_unique<OneDnnGemm>();  // a new one: its name() lists the real products
     if (why) *why = "oneDNN's bf16 product gave a wrong result";
   } catch (const ExecError& e) {
     if (why) *why = e.what();

@@ -22,13 +22,6 @@ uint16_t toBf16Bits(float x) {
   return bf16Bits(bits);
 }
 
-float fromBf16Bits(uint16_t bits) {
-  const uint32_t wide = static_cast<uint32_t>(bits) << 16;
-  float out;
-  std::memcpy(&out, &wide, sizeof out);
-  return out;
-}
-
 float roundToBf16(float x) { return fromBf16Bits(toBf16Bits(x)); }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void roundToBf16Bits(const float* in, uint16_t* out,

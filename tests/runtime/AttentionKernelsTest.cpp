@@ -8,6 +8,7 @@
 
 #include "runtime/cpu/AttentionKernels.h"
 #include "runtime/reference/ReferenceKernels.h"
+#include "runtime/tensor/Bf16.h"
 
 namespace hrmc::runtime {
 namespace {
@@ -75,6 +76,61 @@ TEST_P(AttentionKernels, ForwardAndBackwardMatchTheReference) {
 INSTANTIATE_TEST_SUITE_P(Shapes, AttentionKernels,
                          testing::Values(Case{MaskKind::PrefixLM, 4, 32}, Case{MaskKind::Causal, 2, 64},
                                          Case{MaskKind::Full, 3, 24}, Case{MaskKind::PrefixLM, 1, 128}));
+
+// bf16 attention on each tile ISA this CPU has, against the fp64 reference on the same (rounded)
+// inputs. Errors per element are bounded as |got − want| ≤ atol + |want|·2⁻⁷: the results' own rounding
+// is 2⁻⁹ relative; the probabilities (and backward, the softmax gradient) rounded to bf16 for their
+// products add a few 2⁻⁹ of the largest terms, hence the absolute part.
+class AttentionKernelsBf16 : public testing::TestWithParam<std::tuple<Case, cpu::TileIsa>> {};
+
+double worstExcess(const std::vector<uint16_t>& got, const std::vector<double>& want, double atol) {
+  double worst = -1;  // max of |got − want| − (atol + |want|·2⁻⁷): must stay negative
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double w = want[i], err = std::abs(fromBf16Bits(got[i]) - w);
+    worst = std::max(worst, err - (atol + std::abs(w) * 0x1p-7));
+  }
+  return worst;
+}
+
+TEST_P(AttentionKernelsBf16, ForwardAndBackwardMatchTheReference) {
+  const auto [shape, isa] = GetParam();
+  const auto [mask, heads, hd] = shape;
+  if (isa == cpu::TileIsa::Amx && cpu::bestTileIsa() != cpu::TileIsa::Amx) GTEST_SKIP() << "this CPU has no AMX-BF16";
+  const PackedSeq seq = packedSamples({1, 2, 63, 64, 65, 130, 300, 700});
+  const size_t n = static_cast<size_t>(seq.tokens() * heads * hd);
+  std::mt19937 rng(11);
+  auto rounded = [&](float scale) {
+    std::vector<float> x = randomRows(rng, n, scale);
+    for (float& v : x) v = roundToBf16(v);
+    return x;
+  };
+  const auto q = rounded(1.5f), k = rounded(1.5f), v = rounded(1.0f), g = rounded(1.0f);
+  auto bits = [](const std::vector<float>& x) {
+    std::vector<uint16_t> b(x.size());
+    for (size_t i = 0; i < x.size(); ++i) b[i] = toBf16Bits(x[i]);
+    return b;
+  };
+  const auto qb = bits(q), kb = bits(k), vb = bits(v), gb = bits(g);
+  std::vector<uint16_t> o(n, 0x7fc0), dq(n, 0x7fc0), dk(n, 0x7fc0), dv(n, 0x7fc0);  // NaN until written
+  cpu::attentionBf16(qb.data(), kb.data(), vb.data(), o.data(), seq, heads, hd, mask, isa);
+  cpu::attentionGradBf16(qb.data(), kb.data(), vb.data(), gb.data(), dq.data(), dk.data(), dv.data(), seq, heads, hd,
+                         mask, isa);
+  const auto qd = toDouble(q), kd = toDouble(k), vd = toDouble(v), gd = toDouble(g);
+  std::vector<double> wo(n), wdq(n), wdk(n), wdv(n);
+  ref::attention(qd.data(), kd.data(), vd.data(), wo.data(), seq, heads, hd, mask);
+  ref::attentionGrad(qd.data(), kd.data(), vd.data(), gd.data(), wdq.data(), wdk.data(), wdv.data(), seq, heads, hd,
+                     mask);
+  EXPECT_LT(worstExcess(o, wo, 0x1p-7), 0);
+  EXPECT_LT(worstExcess(dq, wdq, 0x1p-5), 0);
+  EXPECT_LT(worstExcess(dk, wdk, 0x1p-5), 0);
+  EXPECT_LT(worstExcess(dv, wdv, 0x1p-5), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, AttentionKernelsBf16,
+    testing::Combine(testing::Values(Case{MaskKind::PrefixLM, 4, 32}, Case{MaskKind::Causal, 2, 64},
+                                     Case{MaskKind::Full, 3, 16}, Case{MaskKind::PrefixLM, 1, 128}),
+                     testing::Values(cpu::TileIsa::Portable, cpu::TileIsa::Amx)));
 
 // Generation's KV-cache attention: queries arriving a few at a time see what the full forward sees.
 TEST(AttentionKernels, CachedQueriesMatchTheFullForward) {
