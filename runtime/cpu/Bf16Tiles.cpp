@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "runtime/tensor/Bf16.h"
 
@@ -141,8 +142,12 @@ void packA(const float* src, int64_t stride, int64_t m, int64_t k, uint16_t* a, 
 void packATransposed(const float* src, int64_t stride, int64_t rows, int64_t cols, uint16_t* a, int64_t lda,
                      int64_t mp) {
   std::fill(a, a + mp * lda, uint16_t{0});
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) a[c * lda + r] = toBf16Bits(src[r * stride + c]);
+  thread_local std::vector<uint16_t> row;  // a source row rounded (vectorised), then scattered
+  row.resize(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    roundToBf16Bits(src + r * stride, row.data(), cols);
+    for (int64_t c = 0; c < cols; ++c) a[c * lda + r] = row[c];
+  }
 }
 
 void packB(const uint16_t* src, int64_t stride, int64_t k, int64_t n, uint16_t* b, int64_t ldb, int64_t kp) {

@@ -171,17 +171,41 @@ bool CpuDevice::runOnBf16Gemm(const LaunchArgs& a) {
   return true;
 }
 
-bool CpuDevice::runOnBf16Tiles(const LaunchArgs& a) {
+bool CpuDevice::runOnBf16Kernel(const LaunchArgs& a) {
   using compiler::ElementType;
+  auto isBf16 = [](const DeviceTensor& t) { return t.type == ElementType::BF16; };
+  auto bits = [](const DeviceTensor& t) { return reinterpret_cast<uint16_t*>(t.data); };
   const LaunchKind kind = a.launch.kind;
+  const int64_t V = a.in[0].shape.back();
+  // The losses read bf16 logits (and write their gradient in bf16); labels, losses and scales stay as they are.
+  if (a.in.size() >= 2 && isBf16(a.in[0]) && a.in[1].type == ElementType::I32) {
+    if (kind == LaunchKind::CrossEntropy && !isBf16(a.out[0])) {
+      crossEntropy(bits(a.in[0]), a.in[1].i32(), a.out[0].f32(), a.in[0].shape[0], V);
+      return true;
+    }
+    if (kind == LaunchKind::ArgmaxMatch && !isBf16(a.out[0])) {
+      argmaxMatch(bits(a.in[0]), a.in[1].i32(), a.out[0].f32(), a.in[0].shape[0], V);
+      return true;
+    }
+    if (kind == LaunchKind::CrossEntropyGrad && a.in.size() == 3 && !isBf16(a.in[2]) && isBf16(a.out[0])) {
+      crossEntropyGrad(bits(a.in[0]), a.in[1].i32(), a.in[2].f32(), bits(a.out[0]), a.in[0].shape[0], V);
+      return true;
+    }
+  }
+  if (!std::all_of(a.in.begin(), a.in.end(), isBf16) || !std::all_of(a.out.begin(), a.out.end(), isBf16)) return false;
+  if (kind == LaunchKind::RmsNormGrad) {
+    rmsNormGrad(bits(a.in[0]), bits(a.in[1]), bits(a.out[0]), a.in[0].numel() / V, V, a.launch.eps);
+    return true;
+  }
+  const int64_t heads = a.in[0].shape.size() == 3 ? a.in[0].shape[1] : 0, hd = heads ? a.in[0].shape[2] : 0;
+  if (kind == LaunchKind::Rope) {
+    rope(bits(a.in[0]), bits(a.out[0]), a.seq, heads, hd, a.launch.theta, a.launch.inverse);
+    return true;
+  }
   if ((kind != LaunchKind::Attention && kind != LaunchKind::AttentionGrad) || cache_) return false;
   const TileIsa isa = bestTileIsa();
-  const int64_t heads = a.in[0].shape[1], hd = a.in[0].shape[2];
   // Without AMX the widened fp32 kernel (OpenBLAS) is faster than the portable tile loop.
   if (isa != TileIsa::Amx || hd % kTileRows != 0) return false;
-  auto isBf16 = [](const DeviceTensor& t) { return t.type == ElementType::BF16; };
-  if (!std::all_of(a.in.begin(), a.in.end(), isBf16) || !std::all_of(a.out.begin(), a.out.end(), isBf16)) return false;
-  auto bits = [](const DeviceTensor& t) { return reinterpret_cast<uint16_t*>(t.data); };
   if (kind == LaunchKind::Attention)
     attentionBf16(bits(a.in[0]), bits(a.in[1]), bits(a.in[2]), bits(a.out[0]), a.seq, heads, hd, a.launch.mask, isa);
   else
@@ -205,7 +229,7 @@ void CpuDevice::run(const LaunchArgs& a, void (CpuDevice::*f32)(const LaunchArgs
   auto isBf16 = [](const DeviceTensor& t) { return t.type == ElementType::BF16; };
   if (std::none_of(a.in.begin(), a.in.end(), isBf16) && std::none_of(a.out.begin(), a.out.end(), isBf16))
     return (this->*f32)(a);
-  if (runOnBf16Gemm(a) || runOnBf16Tiles(a)) return;
+  if (runOnBf16Gemm(a) || runOnBf16Kernel(a)) return;
   LaunchArgs wide{a.launch, a.index, a.ordinal, a.in, a.out, a.seq};
   size_t copies = 0;
   auto widen = [&](DeviceTensor& t, bool read) {

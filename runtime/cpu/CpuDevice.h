@@ -46,13 +46,16 @@ class CpuDevice final : public Device {
  private:
   // Each library launch's fp32 kernel. A launch with bf16 operands runs it on exactly widened copies
   // and rounds its bf16 results once when storing them (the precision rule of ReferenceExecutor.cpp);
-  // a matrix product of two bf16 operands runs on the bf16 GEMM instead, and attention on bf16 tiles.
+  // a matrix product of two bf16 operands runs on the bf16 GEMM instead, and runOnBf16Kernel's launches
+  // on their own bf16 kernels.
 #define HRMC_LIBRARY_LAUNCH(Kind, name, HrmOp) void f32##Kind(const LaunchArgs& args);
 #include "compiler/kernels/LibraryLaunches.def"
   void run(const LaunchArgs& args, void (CpuDevice::*f32)(const LaunchArgs&));
   bool runOnBf16Gemm(const LaunchArgs& args);
-  // Attention and its gradient on bf16 tiles (AttentionKernels.h) where the CPU has AMX.
-  bool runOnBf16Tiles(const LaunchArgs& args);
+  // The launches with kernels of their own for bf16 operands: RoPE, the RMSNorm gradient, the losses
+  // on bf16 logits, and attention and its gradient on bf16 tiles (AttentionKernels.h) where the CPU
+  // has AMX.
+  bool runOnBf16Kernel(const LaunchArgs& args);
   // The fp32 copies of a launch's bf16 operands: kept between launches, grown when too small, never
   // cleared (every copy is written before it is read).
   float* scratch(size_t slot, int64_t n);

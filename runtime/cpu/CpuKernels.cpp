@@ -5,10 +5,12 @@
 #include <memory>
 
 #include "runtime/cpu/ThreadPool.h"
+#include "runtime/tensor/Bf16.h"
 
 namespace hrmc::runtime::cpu {
 
-void rope(const float* x, float* y, const PackedSeq& seq, int64_t heads, int64_t hd, double theta, bool inverse) {
+template <typename T>
+void rope(const T* x, T* y, const PackedSeq& seq, int64_t heads, int64_t hd, double theta, bool inverse) {
   const int64_t half = hd / 2;
   int32_t maxPos = 0;
   for (int32_t p : seq.positions) maxPos = std::max(maxPos, p);
@@ -27,37 +29,44 @@ void rope(const float* x, float* y, const PackedSeq& seq, int64_t heads, int64_t
       const float* c = cosTable.data() + seq.positions[t] * half;
       const float* s = sinTable.data() + seq.positions[t] * half;
       for (int64_t h = 0; h < heads; ++h) {
-        const float* xr = x + (t * heads + h) * hd;
-        float* yr = y + (t * heads + h) * hd;
+        const T* xr = x + (t * heads + h) * hd;
+        T* yr = y + (t * heads + h) * hd;
 #pragma omp simd
         for (int64_t i = 0; i < half; ++i) {
-          const float a = xr[i], b = xr[i + half];
-          yr[i] = a * c[i] - b * s[i];
-          yr[i + half] = b * c[i] + a * s[i];
+          const float a = loadValue(xr[i]), b = loadValue(xr[i + half]);
+          storeValue(yr[i], a * c[i] - b * s[i]);
+          storeValue(yr[i + half], b * c[i] + a * s[i]);
         }
       }
     }
   });
 }
 
-void rmsNormGrad(const float* x, const float* g, float* dx, int64_t rows, int64_t d, double eps) {
+template void rope(const float*, float*, const PackedSeq&, int64_t, int64_t, double, bool);
+template void rope(const uint16_t*, uint16_t*, const PackedSeq&, int64_t, int64_t, double, bool);
+
+template <typename T>
+void rmsNormGrad(const T* x, const T* g, T* dx, int64_t rows, int64_t d, double eps) {
   ThreadPool::instance().parallelFor(rows, 256, [&](int64_t first, int64_t last) {
     for (int64_t r = first; r < last; ++r) {
-      const float* xr = x + r * d;
-      const float* gr = g + r * d;
+      const T* xr = x + r * d;
+      const T* gr = g + r * d;
       float sumsq = 0, dot = 0;  // vector partial sums (the reference adds in order)
 #pragma omp simd reduction(+ : sumsq, dot)
       for (int64_t j = 0; j < d; ++j) {
-        sumsq += xr[j] * xr[j];
-        dot += gr[j] * xr[j];
+        sumsq += loadValue(xr[j]) * loadValue(xr[j]);
+        dot += loadValue(gr[j]) * loadValue(xr[j]);
       }
       const float inv = 1.0f / std::sqrt(sumsq / static_cast<float>(d) + static_cast<float>(eps));
       const float k = inv * inv * inv * dot / static_cast<float>(d);
 #pragma omp simd
-      for (int64_t j = 0; j < d; ++j) dx[r * d + j] = inv * gr[j] - k * xr[j];
+      for (int64_t j = 0; j < d; ++j) storeValue(dx[r * d + j], inv * loadValue(gr[j]) - k * loadValue(xr[j]));
     }
   });
 }
+
+template void rmsNormGrad(const float*, const float*, float*, int64_t, int64_t, double);
+template void rmsNormGrad(const uint16_t*, const uint16_t*, uint16_t*, int64_t, int64_t, double);
 
 void unbroadcast(const float* x, const std::vector<int64_t>& from, float* y, const std::vector<int64_t>& to) {
   const size_t rank = from.size(), lead = rank - to.size();

@@ -11,9 +11,12 @@
 namespace hrmc::runtime::cpu {
 
 // Rotate-half RoPE of [T, heads, hd] (inverse: the transpose), bit-identical to ref::rope<float>.
-void rope(const float* x, float* y, const PackedSeq& seq, int64_t heads, int64_t hd, double theta, bool inverse);
+// T = float, or uint16_t for bf16 bits (fp32 math, each result rounded once).
+template <typename T>
+void rope(const T* x, T* y, const PackedSeq& seq, int64_t heads, int64_t hd, double theta, bool inverse);
 // dx of y = x / sqrt(mean(x²) + eps), rows split over the threads.
-void rmsNormGrad(const float* x, const float* g, float* dx, int64_t rows, int64_t d, double eps);
+template <typename T>  // float, or uint16_t for bf16 bits
+void rmsNormGrad(const T* x, const T* g, T* dx, int64_t rows, int64_t d, double eps);
 // y (shape `to`, zeroed here) = x (shape `from`) summed over the dimensions it was broadcast along.
 void unbroadcast(const float* x, const std::vector<int64_t>& from, float* y, const std::vector<int64_t>& to);
 // y = g scattered to the first maximum of x along `axis` (y zeroed here).

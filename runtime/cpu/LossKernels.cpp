@@ -6,6 +6,7 @@
 
 #include "runtime/cpu/ThreadPool.h"
 #include "runtime/exec/Labels.h"
+#include "runtime/tensor/Bf16.h"
 
 namespace hrmc::runtime::cpu {
 
@@ -17,63 +18,79 @@ void labelRows(const int32_t* labels, int64_t T, int64_t V, Rows rows) {
   ThreadPool::instance().parallelFor(T, 64, rows);
 }
 
-float rowMax(const float* row, int64_t V) {
-  float m = row[0];
+template <typename L>
+float rowMax(const L* row, int64_t V) {
+  float m = loadValue(row[0]);
 #pragma omp simd reduction(max : m)
-  for (int64_t j = 1; j < V; ++j) m = std::max(m, row[j]);
+  for (int64_t j = 1; j < V; ++j) m = std::max(m, loadValue(row[j]));
   return m;
 }
 
 }  // namespace
 
-void crossEntropy(const float* logits, const int32_t* labels, float* ce, int64_t T, int64_t V) {
+template <typename L>
+void crossEntropy(const L* logits, const int32_t* labels, float* ce, int64_t T, int64_t V) {
   labelRows(labels, T, V, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       if (labels[t] == kIgnoreLabel) {
         ce[t] = 0;
         continue;
       }
-      const float* row = logits + t * V;
+      const L* row = logits + t * V;
       const float m = rowMax(row, V);
       float sum = 0;
 #pragma omp simd reduction(+ : sum)
-      for (int64_t j = 0; j < V; ++j) sum += std::exp(row[j] - m);
-      ce[t] = m + std::log(sum) - row[labels[t]];
+      for (int64_t j = 0; j < V; ++j) sum += std::exp(loadValue(row[j]) - m);
+      ce[t] = m + std::log(sum) - loadValue(row[labels[t]]);
     }
   });
 }
 
-void crossEntropyGrad(const float* logits, const int32_t* labels, const float* g, float* dlogits, int64_t T, int64_t V) {
+template <typename L>
+void crossEntropyGrad(const L* logits, const int32_t* labels, const float* g, L* dlogits, int64_t T, int64_t V) {
   labelRows(labels, T, V, [&](int64_t t0, int64_t t1) {
+    std::vector<float> e(V);  // a row's exp(logit − max)
     for (int64_t t = t0; t < t1; ++t) {
-      float* out = dlogits + t * V;
+      L* out = dlogits + t * V;
       if (labels[t] == kIgnoreLabel) {
-        std::fill_n(out, V, 0.0f);
+        std::fill_n(out, V, L{0});
         continue;
       }
-      const float* row = logits + t * V;
+      const L* row = logits + t * V;
       const float m = rowMax(row, V);
       float sum = 0;
 #pragma omp simd reduction(+ : sum)
-      for (int64_t j = 0; j < V; ++j) sum += (out[j] = std::exp(row[j] - m));
+      for (int64_t j = 0; j < V; ++j) sum += (e[j] = std::exp(loadValue(row[j]) - m));
       const float scale = g[t] / sum;
 #pragma omp simd
-      for (int64_t j = 0; j < V; ++j) out[j] *= scale;
-      out[labels[t]] -= g[t];
+      for (int64_t j = 0; j < V; ++j) e[j] *= scale;
+      e[labels[t]] -= g[t];
+#pragma omp simd
+      for (int64_t j = 0; j < V; ++j) storeValue(out[j], e[j]);
     }
   });
 }
 
-void argmaxMatch(const float* logits, const int32_t* labels, float* match, int64_t T, int64_t V) {
+template <typename L>
+void argmaxMatch(const L* logits, const int32_t* labels, float* match, int64_t T, int64_t V) {
   labelRows(labels, T, V, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      const float* row = logits + t * V;
+      const L* row = logits + t * V;
       const float m = rowMax(row, V);
-      const int64_t first = std::find(row, row + V, m) - row;
+      int64_t first = 0;
+      while (loadValue(row[first]) != m) ++first;
       match[t] = labels[t] != kIgnoreLabel && first == labels[t] ? 1.0f : 0.0f;
     }
   });
 }
+
+#define HRMC_LOSS_KERNELS(L)                                                                         \
+  template void crossEntropy(const L*, const int32_t*, float*, int64_t, int64_t);                   \
+  template void crossEntropyGrad(const L*, const int32_t*, const float*, L*, int64_t, int64_t);     \
+  template void argmaxMatch(const L*, const int32_t*, float*, int64_t, int64_t);
+HRMC_LOSS_KERNELS(float)
+HRMC_LOSS_KERNELS(uint16_t)
+#undef HRMC_LOSS_KERNELS
 
 float labelMean(const float* values, const int32_t* labels, int64_t T) {
   double sum = 0;

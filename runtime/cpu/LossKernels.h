@@ -8,12 +8,17 @@
 
 namespace hrmc::runtime::cpu {
 
+// Logits (and their gradient) are float, or uint16_t for bf16 bits: the math is fp32 either way, a
+// bf16 gradient rounded once when stored.
 // ce[t] = logsumexp(logits[t]) − logits[t, label[t]], 0 where label == -100.
-void crossEntropy(const float* logits, const int32_t* labels, float* ce, int64_t T, int64_t V);
+template <typename L>
+void crossEntropy(const L* logits, const int32_t* labels, float* ce, int64_t T, int64_t V);
 // dlogits[t] = (softmax(logits[t]) − onehot(label[t])) · g[t] for valid labels, 0 elsewhere.
-void crossEntropyGrad(const float* logits, const int32_t* labels, const float* g, float* dlogits, int64_t T, int64_t V);
+template <typename L>
+void crossEntropyGrad(const L* logits, const int32_t* labels, const float* g, L* dlogits, int64_t T, int64_t V);
 // match[t] = 1 where label[t] is valid and the first maximum of logits[t] is at label[t], else 0.
-void argmaxMatch(const float* logits, const int32_t* labels, float* match, int64_t T, int64_t V);
+template <typename L>
+void argmaxMatch(const L* logits, const int32_t* labels, float* match, int64_t T, int64_t V);
 // Σ values over valid labels / #valid (0 when none), summed in double.
 float labelMean(const float* values, const int32_t* labels, int64_t T);
 // out[t] = g / #valid where label[t] is valid, else 0.
