@@ -10,6 +10,8 @@
 
 #include "compiler/MlirDiagnostics.h"
 #include "compiler/codegen/cpu/ObjectBundle.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/Object/ObjectFile.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -142,6 +144,36 @@ void addPackedWrappers(llvm::Module& module) {
   }
 }
 
+// Asks LLVM's loop vectorizer for full-width vectors (16 floats on AVX-512, 8 on AVX2) on each
+// innermost loop of the kernels that carries no floating-point value from one iteration to the next
+// (so no sum is reordered). Its cost model otherwise leaves loops with exp polynomials and bf16
+// conversions at 4 lanes (measured: the SwiGLU backward at 6 GB/s).
+void hintVectorWidth(llvm::Module& module, llvm::TargetMachine& tm) {
+  const llvm::StringRef features = tm.getTargetFeatureString();
+  const unsigned width = features.contains("+avx512f") ? 16 : features.contains("+avx2") ? 8 : 0;
+  if (width == 0) return;
+  llvm::LLVMContext& ctx = module.getContext();
+  for (llvm::Function& f : module) {
+    if (f.isDeclaration() || !f.getName().starts_with("fused_")) continue;
+    llvm::DominatorTree dominators(f);
+    llvm::LoopInfo loops(dominators);
+    for (llvm::Loop* loop : loops.getLoopsInPreorder()) {
+      if (!loop->isInnermost()) continue;
+      const bool carriesFloat = llvm::any_of(loop->getHeader()->phis(), [](const llvm::PHINode& phi) {
+        return phi.getType()->getScalarType()->isFloatingPointTy();
+      });
+      llvm::BasicBlock* latch = loop->getLoopLatch();
+      if (carriesFloat || !latch) continue;
+      llvm::Metadata* widthHint[] = {llvm::MDString::get(ctx, "llvm.loop.vectorize.width"),
+                                     llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(llvm::Type::getInt32Ty(ctx), width))};
+      llvm::Metadata* self[] = {nullptr, llvm::MDNode::get(ctx, widthHint)};
+      llvm::MDNode* id = llvm::MDNode::getDistinct(ctx, self);
+      id->replaceOperandWith(0, id);
+      latch->getTerminator()->setMetadata(llvm::LLVMContext::MD_loop, id);
+    }
+  }
+}
+
 // The kernels as LLVM IR for the host (with the packed wrappers), not yet optimised.
 std::unique_ptr<llvm::Module> translate(mlir::ModuleOp kernels, llvm::TargetMachine& tm, llvm::LLVMContext& llvmContext,
                                         std::string& error) {
@@ -153,6 +185,7 @@ std::unique_ptr<llvm::Module> translate(mlir::ModuleOp kernels, llvm::TargetMach
   ir->setDataLayout(tm.createDataLayout());
   ir->setTargetTriple(tm.getTargetTriple().getTriple());
   addPackedWrappers(*ir);
+  hintVectorWidth(*ir, tm);
   return ir;
 }
 
