@@ -101,6 +101,10 @@ class JitKernels final : public LoadedKernels {
   std::vector<JitModule::Kernel> kernels_;  // per launch (null for library launches)
 };
 
+bool isBf16(const DeviceTensor& t) { return t.type == compiler::ElementType::BF16; }
+// A tensor's bf16 bits.
+uint16_t* bits(const DeviceTensor& t) { return reinterpret_cast<uint16_t*>(t.data); }
+
 // Appends each sample's new keys and values to its sequence's cache for attention launch `index`, then
 // attends the new queries over the cache.
 void attendWithCache(KvCache& cache, int index, const float* q, const float* k, const float* v, float* o,
@@ -148,7 +152,7 @@ bool CpuDevice::runOnBf16Gemm(const LaunchArgs& a) {
   using compiler::ElementType;
   const LaunchKind kind = a.launch.kind;
   if (kind != LaunchKind::Linear && kind != LaunchKind::MatMul && kind != LaunchKind::OuterSum) return false;
-  if (a.in[0].type != ElementType::BF16 || a.in[1].type != ElementType::BF16) return false;
+  if (!isBf16(a.in[0]) || !isBf16(a.in[1])) return false;
   if (!bf16Gemm_) {  // on first use: it probes oneDNN
     std::string why;
     bf16Gemm_ = makeBf16Gemm(&why);
@@ -156,8 +160,7 @@ bool CpuDevice::runOnBf16Gemm(const LaunchArgs& a) {
       std::fprintf(stderr, "[hrmc] bf16 matrix products: %s%s\n", bf16Gemm_->name().c_str(), why.empty() ? "" : (" (" + why + ")").c_str());
   }
   const DeviceTensor& y = a.out[0];
-  const GemmResult out = y.type == ElementType::F32 ? GemmResult(y.f32()) : GemmResult(reinterpret_cast<uint16_t*>(y.data));
-  auto bits = [](const DeviceTensor& t) { return reinterpret_cast<const uint16_t*>(t.data); };
+  const GemmResult out = y.type == ElementType::F32 ? GemmResult(y.f32()) : GemmResult(bits(y));
   if (kind == LaunchKind::Linear) {
     const int64_t in = a.in[1].shape[1];
     bf16Gemm_->linear(bits(a.in[0]), bits(a.in[1]), out, a.in[0].numel() / in, in, a.in[1].shape[0]);
@@ -173,8 +176,6 @@ bool CpuDevice::runOnBf16Gemm(const LaunchArgs& a) {
 
 bool CpuDevice::runOnBf16Kernel(const LaunchArgs& a) {
   using compiler::ElementType;
-  auto isBf16 = [](const DeviceTensor& t) { return t.type == ElementType::BF16; };
-  auto bits = [](const DeviceTensor& t) { return reinterpret_cast<uint16_t*>(t.data); };
   const LaunchKind kind = a.launch.kind;
   const int64_t V = a.in[0].shape.back();
   // The losses read bf16 logits (and write their gradient in bf16); labels, losses and scales stay as they are.
@@ -226,7 +227,6 @@ float* CpuDevice::scratch(size_t slot, int64_t n) {
 
 void CpuDevice::run(const LaunchArgs& a, void (CpuDevice::*f32)(const LaunchArgs&)) {
   using compiler::ElementType;
-  auto isBf16 = [](const DeviceTensor& t) { return t.type == ElementType::BF16; };
   if (std::none_of(a.in.begin(), a.in.end(), isBf16) && std::none_of(a.out.begin(), a.out.end(), isBf16))
     return (this->*f32)(a);
   if (runOnBf16Gemm(a) || runOnBf16Kernel(a)) return;
@@ -236,8 +236,8 @@ void CpuDevice::run(const LaunchArgs& a, void (CpuDevice::*f32)(const LaunchArgs
     if (!isBf16(t)) return;
     float* c = scratch(copies++, t.numel());
     if (read) {
-      const uint16_t* bits = reinterpret_cast<const uint16_t*>(t.data);
-      ThreadPool::instance().parallelFor(t.numel(), kConvertChunk, [&](int64_t i0, int64_t i1) { widenBf16(bits + i0, c + i0, i1 - i0); });
+      const uint16_t* b = bits(t);
+      ThreadPool::instance().parallelFor(t.numel(), kConvertChunk, [&](int64_t i0, int64_t i1) { widenBf16(b + i0, c + i0, i1 - i0); });
     }
     t.data = reinterpret_cast<char*>(c);
     t.type = ElementType::F32;
@@ -246,7 +246,7 @@ void CpuDevice::run(const LaunchArgs& a, void (CpuDevice::*f32)(const LaunchArgs
   for (DeviceTensor& t : wide.out) widen(t, false);
   (this->*f32)(wide);
   for (size_t k = 0; k < a.out.size(); ++k)
-    if (isBf16(a.out[k])) roundToBf16(wide.out[k].f32(), reinterpret_cast<uint16_t*>(a.out[k].data), a.out[k].numel());
+    if (isBf16(a.out[k])) roundToBf16(wide.out[k].f32(), bits(a.out[k]), a.out[k].numel());
 }
 
 void CpuDevice::f32Linear(const LaunchArgs& a) {

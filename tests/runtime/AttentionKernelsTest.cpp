@@ -107,7 +107,7 @@ TEST_P(AttentionKernelsBf16, ForwardAndBackwardMatchTheReference) {
   const auto q = rounded(1.5f), k = rounded(1.5f), v = rounded(1.0f), g = rounded(1.0f);
   auto bits = [](const std::vector<float>& x) {
     std::vector<uint16_t> b(x.size());
-    for (size_t i = 0; i < x.size(); ++i) b[i] = toBf16Bits(x[i]);
+    roundToBf16Bits(x.data(), b.data(), static_cast<int64_t>(x.size()));
     return b;
   };
   const auto qb = bits(q), kb = bits(k), vb = bits(v), gb = bits(g);

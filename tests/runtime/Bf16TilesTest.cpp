@@ -22,7 +22,7 @@ std::vector<float> bf16Values(std::mt19937& rng, int64_t n) {
 
 std::vector<uint16_t> bits(const std::vector<float>& x) {
   std::vector<uint16_t> b(x.size());
-  for (size_t i = 0; i < x.size(); ++i) b[i] = toBf16Bits(x[i]);
+  roundToBf16Bits(x.data(), b.data(), static_cast<int64_t>(x.size()));
   return b;
 }
 

@@ -146,9 +146,9 @@ void addPackedWrappers(llvm::Module& module) {
 }
 
 // Asks LLVM's loop vectorizer for full-width vectors (16 floats on AVX-512, 8 on AVX2) on each
-// innermost loop of the kernels that carries no floating-point value from one iteration to the next
-// (so no sum is reordered and results stay bit-identical). Its cost model otherwise leaves loops with exp polynomials and bf16
-// conversions at 4 lanes (measured: the SwiGLU backward at 6 GB/s).
+// innermost loop of the kernels that sums nothing, so that no sum is reordered and results stay
+// bit-identical. Its cost model otherwise leaves loops with exp polynomials and bf16 conversions at
+// 4 lanes (measured: the SwiGLU backward at 6 GB/s).
 void hintVectorWidth(llvm::Module& module, llvm::TargetMachine& tm) {
   const llvm::StringRef features = tm.getTargetFeatureString();
   const unsigned width = features.contains("+avx512f") ? 16 : features.contains("+avx2") ? 8 : 0;
