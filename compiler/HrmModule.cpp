@@ -259,7 +259,8 @@ bool HrmModule::printKernels(const std::string& function, const std::string& sta
     return true;
   }
   const std::vector<const char*>& tail = findTarget(targetName)->stages;
-  if (std::find_if(tail.begin(), tail.end(), [&](const char* s) { return stage == s; }) == tail.end()) {
+  const bool cudaReport = stage == "report" && findTarget(targetName)->name == std::string("cuda");  // not a stage
+  if (!cudaReport && std::find_if(tail.begin(), tail.end(), [&](const char* s) { return stage == s; }) == tail.end()) {
     error = "the " + target->name() + " target has no stage '" + stage + "'";
     return false;
   }

@@ -87,6 +87,21 @@ struct FuseKernelsPass : mlir::PassWrapper<FuseKernelsPass, mlir::OperationPass<
   }
 };
 
+struct BufferizeKernelsPass : mlir::PassWrapper<BufferizeKernelsPass, mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(BufferizeKernelsPass)
+  llvm::StringRef getArgument() const override { return "hrm-bufferize-kernels"; }
+  llvm::StringRef getDescription() const override {
+    return "the fused kernels on memrefs, what every code generator starts from";
+  }
+  void runOnOperation() override {
+    std::string error;
+    if (!bufferizeKernels(getOperation(), error)) {
+      getOperation().emitError(error);
+      signalPassFailure();
+    }
+  }
+};
+
 }  // namespace
 
 void registerHrmDialects(mlir::DialectRegistry& registry) {
@@ -100,6 +115,7 @@ void registerHrmPasses() {
   mlir::PassRegistration<TrainStepPass>();
   mlir::PassRegistration<PartitionPass>();
   mlir::PassRegistration<FuseKernelsPass>();
+  mlir::PassRegistration<BufferizeKernelsPass>();
   mlir::registerPass([] { return createHrmToLinalgPass(); });
 }
 

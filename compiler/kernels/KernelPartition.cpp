@@ -220,6 +220,7 @@ class Partitioner {
     for (unsigned i = 0; i < entry->getNumArguments(); ++i)  // inputs are read-only, outputs writable
       kernel.setArgAttr(i, mlir::bufferization::BufferizationDialect::kWritableAttrName,
                         builder_.getBoolAttr(i >= inputs.size()));
+    if (groupRowLocal_) kernel->setAttr(kRowParallelAttr, builder_.getUnitAttr());
     // The same computation recurs in every layer and step with other weights: compile it once.
     std::string text;
     {

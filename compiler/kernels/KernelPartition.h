@@ -11,6 +11,10 @@
 
 namespace hrmc::compiler {
 
+// A kernel function's unit attribute when each row of T can be computed on its own (the launch's
+// rowParallel), for code generators that map rows to parallel workers.
+inline constexpr const char* kRowParallelAttr = "hrm.row_parallel";
+
 struct Partition {
   mlir::OwningOpRef<mlir::ModuleOp> kernels;  // fused_0, fused_1, ...: hrm ops on tensors inside
   KernelProgram program;

@@ -76,19 +76,21 @@ struct CompiledProgram {
 };
 
 // The code generators (--target), each with the stages of the --emit ladder it prints after
-// `kernels`. The CUDA target (cuda → ptx) comes with its issue.
+// `kernels`. A target is named by itself ("cpu", "cuda") or, for CUDA, with its architecture
+// ("cuda:sm_80"; plain "cuda" is sm_90).
 struct TargetInfo {
   const char* name;
   std::vector<const char*> stages;
 };
 inline const std::vector<TargetInfo>& targets() {
-  static const std::vector<TargetInfo> all = {{"cpu", {"llvm", "asm"}}};
+  static const std::vector<TargetInfo> all = {{"cpu", {"llvm", "asm"}}, {"cuda", {"cuda", "ptx"}}};
   return all;
 }
-// The target named `name`, or null.
+// The target named `name` (an architecture after ':' ignored), or null.
 inline const TargetInfo* findTarget(const std::string& name) {
+  const std::string base = name.substr(0, name.find(':'));
   for (const TargetInfo& t : targets())
-    if (name == t.name) return &t;
+    if (base == t.name) return &t;
   return nullptr;
 }
 

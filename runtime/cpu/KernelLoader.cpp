@@ -17,7 +17,7 @@ std::unique_ptr<JitModule> loadKernels(const std::string& binary, std::string& e
   }();
   (void)initialized;
   std::vector<std::string_view> objects;
-  if (!compiler::splitObjectBundle(binary, objects)) {
+  if (!compiler::splitSections(binary, objects)) {
     error = "malformed object bundle";
     return nullptr;
   }

@@ -17,9 +17,13 @@
 #include "runtime/cpu/CpuBackend.h"
 #include "runtime/reference/ReferenceExecutor.h"
 #include "tests/runtime/GoldenCase.h"
+#include "tests/runtime/RandomCase.h"
 
 using namespace hrmc;
 using namespace hrmc::runtime;
+using hrmc::testing::labelResponses;
+using hrmc::testing::randomPackedBatch;
+using hrmc::testing::randomWeights;
 
 namespace {
 
@@ -47,19 +51,6 @@ double worstError(const HostTensor<float>& a, const HostTensor<float>& b) {
   for (size_t i = 0; i < a.data.size() && i < b.data.size(); ++i)
     worst = std::max(worst, std::fabs(double(a.data[i]) - b.data[i]) / (1.0 + std::fabs(b.data[i])));
   return worst;
-}
-
-// Normal random weights for every weight and buffer of the module; stddev 0: 1/sqrt(fan-in) per
-// weight (LeCun-like: attention neither flat nor saturated).
-WeightMap randomWeights(const compiler::HrmModule& module, std::mt19937& rng, float stddev) {
-  WeightMap weights;
-  for (const auto& w : module.weights()) {
-    std::normal_distribution<float> normal(0.0f, stddev > 0 ? stddev : 1.0f / std::sqrt(static_cast<float>(w.shape.back())));
-    HostTensor<float> t(w.shape);
-    for (float& x : t.data) x = normal(rng);
-    weights[w.name] = std::move(t);
-  }
-  return weights;
 }
 
 PackedBatch randomTokens(std::mt19937& rng, int T, int vocab) {
@@ -100,25 +91,6 @@ TEST(CpuBackend, EveryFusedOpMatchesTheReferenceExecutor) {
       EXPECT_NE(std::string(e.what()).find("token id 99 at position 2"), std::string::npos) << e.what();
     }
   }
-}
-
-// Packed samples of random lengths with prefixes, positions restarting per sample, and padding.
-PackedBatch randomPackedBatch(std::mt19937& rng, int T, int vocab) {
-  PackedBatch batch;
-  int at = 0;
-  while (at < T - 8) {
-    const int len = 2 + static_cast<int>(rng() % std::min(40, T - at - 1));
-    const int prefix = 1 + static_cast<int>(rng() % (len - 1));
-    batch.seq.prefixLens.push_back(prefix);
-    batch.seq.causalLens.push_back(len - prefix);
-    for (int i = 0; i < len; ++i) batch.seq.positions.push_back(i);
-    at += len;
-  }
-  batch.seq.positions.resize(T, 0);
-  batch.seq.build();
-  for (int t = 0; t < T; ++t) batch.inputs.push_back(static_cast<int32_t>(rng() % vocab));
-  batch.labels.assign(T, -100);
-  return batch;
 }
 
 // Each library/fused pattern of the stdlib blocks on its own: forward, loss and the train step (every
@@ -355,11 +327,7 @@ void expectModelMatchesReference(const std::string& model, const std::string& pr
     }
     return maxAbs / maxRef;
   };
-  for (int t = 0; t + 1 < T; ++t) {
-    const int32_t s = batch.seq.sampleOf[t];
-    if (s >= 0 && t - batch.seq.starts[s] >= batch.seq.prefixLens[s] - 1 && batch.seq.sampleOf[t + 1] == s)
-      batch.labels[t] = batch.inputs[t + 1];
-  }
+  labelResponses(batch);
   std::vector<std::string> functions = {"forward", "loss"};
   const auto credit = module->credit();
   // Without a declared window the trainer differentiates through every recurrent step (none: K = 0).

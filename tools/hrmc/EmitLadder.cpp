@@ -42,12 +42,20 @@ CLI::Option* EmitOptions::add(CLI::App& cmd, const std::string& defaultStage) {
                                   "stage to print: ast (parsed files, resolved config), hrm-raw (lowered to the hrm "
                                   "dialect), hrm (after canonicalize + CSE + DCE), grad (the train step at -K), fused "
                                   "(the launch list and each fused kernel as hrm ops), kernels (after element-wise "
-                                  "fusion), then the target's: llvm (optimised LLVM IR), asm (host assembly)")
+                                  "fusion), then the target's: llvm (optimised LLVM IR), asm (host assembly) for cpu; cuda (the "
+                                  "generated CUDA C), ptx (NVRTC's PTX) for cuda")
                        ->check(CLI::IsMember(emitStages()));
   if (!defaultStage.empty()) o->capture_default_str();
   cmd.add_option("--target", target, "code generator for the stages after kernels")
       ->check(CLI::IsMember(targetNames))
       ->capture_default_str();
+  cmd.add_option("--arch", arch, "with --target cuda: the GPU architecture to compile for (sm_80, sm_90, ...; default sm_90)")
+      ->check([](const std::string& a) {
+        return a.rfind("sm_", 0) == 0 && a.size() > 3 ? std::string() : "an architecture is sm_XX, e.g. sm_80 or sm_90";
+      });
+  cmd.add_flag("--report", report,
+               "with --target cuda: compile every kernel with NVRTC and print ptxas's registers, spills, shared memory "
+               "and the occupancy per kernel");
   cmd.add_option("--function", function, "for fused and later stages: forward, loss, or train (the train step at -K)")
       ->capture_default_str();
   cmd.add_option("--kernel", kernel, "for fused and later stages: only this fused kernel (e.g. fused_3)");
@@ -57,7 +65,9 @@ CLI::Option* EmitOptions::add(CLI::App& cmd, const std::string& defaultStage) {
   return o;
 }
 
-int emit(const ModelOptions& model, const GradOptions& grad, const EmitOptions& e) {
+int emit(const ModelOptions& model, const GradOptions& grad, const EmitOptions& options) {
+  EmitOptions e = options;
+  if (e.report) e.stage = "report";  // after the kernels stage, like the target's own stages
   if (e.stage == "ast" || e.stage == "hrm-raw") {
     auto fe = compileModel(model);
     if (!fe) return kUsageError;
@@ -92,12 +102,15 @@ int emit(const ModelOptions& model, const GradOptions& grad, const EmitOptions& 
     std::cout << c->module->printFunction(fn, !e.noLocations);
     return kOk;
   }
+  if ((!e.arch.empty() || e.report) && e.target != "cuda")
+    return failed(std::string(e.report ? "--report" : "--arch") + " is for --target cuda");
   if (e.function != "train" && e.function != "forward" && e.function != "loss")
     return failed("--function is forward, loss or train, not '" + e.function + "'");
   const std::string fn = e.function == "train" ? c->module->trainStep(K, error, grad.remat) : e.function;
   if (fn.empty()) return failed(error);
   std::string text;
-  if (!c->module->printKernels(fn, e.stage, e.target, e.kernel, !e.noLocations, text, error)) return failed(error);
+  const std::string target = e.arch.empty() ? e.target : e.target + ":" + e.arch;
+  if (!c->module->printKernels(fn, e.stage, target, e.kernel, !e.noLocations, text, error)) return failed(error);
   std::cout << text;
   return kOk;
 }

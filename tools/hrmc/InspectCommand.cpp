@@ -66,8 +66,10 @@ void addInspectCommand(CLI::App& app, int& exitCode) {
   mem->excludes(em);
   mem->excludes(res);
   cmd->callback([=, &exitCode] {
+    if (emitOpts->report) emitOpts->stage = "report";
     if (!*residuals && !*memory && emitOpts->stage.empty()) {
-      std::cerr << "hrmc inspect: say what to inspect: --residuals, --memory-plan or --emit=STAGE (see --help)\n";
+      std::cerr << "hrmc inspect: say what to inspect: --residuals, --memory-plan, --emit=STAGE or --target cuda "
+                   "--report (see --help)\n";
       exitCode = kUsageError;
       return;
     }

@@ -268,7 +268,7 @@ bool compileKernelsToObject(mlir::ModuleOp kernels, std::string& object, std::st
       error = e;
       return false;
     }
-  object = makeObjectBundle(objects);
+  object = joinSections(objects);
   return true;
 }
 
@@ -305,7 +305,7 @@ class CpuTarget : public Target {
   bool definesKernels(const std::string& binary, const std::vector<std::string>& kernels,
                       std::string& why) const override {
     std::vector<std::string_view> objects;
-    if (!splitObjectBundle(binary, objects)) {
+    if (!splitSections(binary, objects)) {
       why = "a malformed object bundle";
       return false;
     }

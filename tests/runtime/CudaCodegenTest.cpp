@@ -1,0 +1,182 @@
+// The CUDA target without a GPU (issue 13): every generated kernel of every model compiles with NVRTC
+// for sm_80 and sm_90 without spills, and the printed CUDA C, compiled for the host and run on the
+// header's fibers (runtime/cuda/HostEmulatedDevice.h), gives the CPU backend's results.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <iostream>
+#include <random>
+
+#include "compiler/HrmModule.h"
+#include "compiler/codegen/cuda/CudaBundle.h"
+#include "compiler/codegen/cuda/Nvrtc.h"
+#include "dsl/sema/Sema.h"
+#include "runtime/Backends.h"
+#include "runtime/cpu/CpuBackend.h"
+#include "runtime/cuda/HostEmulatedDevice.h"
+#include "tests/runtime/RandomCase.h"
+
+using namespace hrmc;
+using namespace hrmc::runtime;
+
+namespace {
+
+const char* kModels[] = {"hrm_text", "rins", "transformer", "trm", "ut"};
+
+std::unique_ptr<compiler::HrmModule> tinyModule(const std::string& model, compiler::Precision precision,
+                                                std::unique_ptr<dsl::FrontendResult>& fe) {
+  dsl::FrontendOptions o;
+  o.preset = "tiny";
+  o.stdlibDirs = {HRMC_STDLIB_DIR};
+  fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
+  EXPECT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString();
+  std::string error;
+  auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
+  EXPECT_TRUE(module && module->runCleanupPipeline(error)) << error;
+  if (precision == compiler::Precision::BF16) EXPECT_TRUE(module->setPrecision(precision, error)) << error;
+  return module;
+}
+
+// The model's forward and its train step at the smallest credit window.
+std::vector<std::string> functions(compiler::HrmModule& module) {
+  const auto credit = module.credit();
+  const int K = credit.maxSteps > 0 ? credit.minSteps : credit.recurrentSteps;
+  std::string error;
+  const std::string train = module.trainStep(K, error);
+  EXPECT_FALSE(train.empty()) << error;
+  return {"forward", train};
+}
+
+// The largest error of `got` as a fraction of `want`'s largest magnitude.
+double relativeToMax(const HostTensor<float>& got, const HostTensor<float>& want) {
+  EXPECT_EQ(got.shape, want.shape);
+  double maxRef = 1e-12, maxAbs = 0;
+  for (size_t j = 0; j < want.data.size() && j < got.data.size(); ++j) {
+    maxRef = std::max(maxRef, std::fabs(double(want.data[j])));
+    maxAbs = std::max(maxAbs, std::fabs(double(got.data[j]) - want.data[j]));
+  }
+  return maxAbs / maxRef;
+}
+
+struct ModelCase {
+  const char* model;
+  compiler::Precision precision;
+};
+std::string caseName(const ::testing::TestParamInfo<ModelCase>& p) {
+  return std::string(p.param.model) + "_" + compiler::spell(p.param.precision);
+}
+std::vector<ModelCase> allCases() {
+  std::vector<ModelCase> cases;
+  for (const char* m : kModels)
+    for (compiler::Precision p : {compiler::Precision::F32, compiler::Precision::BF16}) cases.push_back({m, p});
+  return cases;
+}
+
+class CudaNvrtc : public ::testing::TestWithParam<ModelCase> {};
+
+// T0: NVRTC compiles every kernel of the forward and the train step for sm_80 and sm_90; ptxas
+// reports each of them, with no spills and the shared memory the printer planned (plus nothing).
+TEST_P(CudaNvrtc, EveryKernelCompilesForSm80AndSm90WithoutSpills) {
+  std::string error;
+  if (!compiler::Nvrtc::get(error)) GTEST_SKIP() << error;
+  std::unique_ptr<dsl::FrontendResult> fe;
+  auto module = tinyModule(GetParam().model, GetParam().precision, fe);
+  ASSERT_TRUE(module);
+  for (const std::string& fn : functions(*module))
+    for (const char* arch : {"sm_80", "sm_90"}) {
+      const compiler::CompiledProgram* compiled = module->compile(fn, std::string("cuda:") + arch, error);
+      ASSERT_TRUE(compiled) << fn << " " << arch << ": " << error;
+      compiler::CudaBundle bundle;
+      ASSERT_TRUE(bundle.unpack(compiled->binary));
+      EXPECT_EQ(bundle.arch, arch);
+      EXPECT_FALSE(bundle.cubin.empty());
+      EXPECT_NE(bundle.ptx.find(".target sm_" + std::string(arch + 3)), std::string::npos);
+      const auto reports = compiler::parsePtxasReport(bundle.ptxasLog);
+      ASSERT_EQ(reports.size(), bundle.kernels.size()) << bundle.ptxasLog;
+      for (const compiler::CudaKernelShape& k : bundle.kernels) {
+        auto r = std::find_if(reports.begin(), reports.end(), [&](const auto& p) { return p.kernel == k.name; });
+        ASSERT_NE(r, reports.end()) << k.name;
+        EXPECT_EQ(r->arch, arch);
+        EXPECT_EQ(r->spillStores + r->spillLoads, 0) << fn << " " << k.name << " spills on " << arch;
+        EXPECT_GT(r->registers, 0) << k.name;
+        EXPECT_LE(r->registers, 65536 / k.threads) << k.name << ": the launch's block would not fit an SM";
+        EXPECT_LE(r->sharedBytes, k.sharedBytes) << k.name << ": more shared memory than the printer planned";
+      }
+    }
+}
+INSTANTIATE_TEST_SUITE_P(Models, CudaNvrtc, ::testing::ValuesIn(allCases()), caseName);
+
+class CudaHostEmulation : public ::testing::TestWithParam<ModelCase> {};
+
+// T1: the generated CUDA C itself, run on the host for a packed batch with padding, against the CPU
+// backend on the same batch and weights (the library launches are the CPU's in both). Tolerances, of
+// each result's largest magnitude: fp32 1e-4 (reductions sum in another order; exp and rsqrt are
+// libm's instead of the CPU's polynomials); bf16 2⁻⁵ (a value that lands the other side of a bf16
+// rounding boundary moves by 2⁻⁸ relative, and the recurrence carries it on).
+TEST_P(CudaHostEmulation, MatchesTheCpuBackend) {
+  std::unique_ptr<dsl::FrontendResult> fe;
+  auto module = tinyModule(GetParam().model, GetParam().precision, fe);
+  ASSERT_TRUE(module);
+  std::mt19937 rng(5);
+  const WeightMap weights = hrmc::testing::randomWeights(*module, rng, 0.0f);
+  PackedBatch batch = hrmc::testing::randomPackedBatch(rng, 61, 512);
+  hrmc::testing::labelResponses(batch);
+  const double tolerance = GetParam().precision == compiler::Precision::F32 ? 1e-4 : 1.0 / 32;
+  cuda::HostEmulatedDevice device(/*threadsPerBlock=*/7);  // not a multiple of anything the printer assumes
+  for (const std::string& fn : functions(*module)) {
+    std::string error;
+    const compiler::CompiledProgram* compiled = module->compile(fn, "cuda", error);
+    ASSERT_TRUE(compiled) << error;
+    ProgramRunner runner(*compiled, device);
+    runner.run(batch, viewsOf(weights));
+    const std::vector<HostTensor<float>> got = runner.hostResults();
+    const auto want = cpu::CpuBackend(compilerFor(*module, "cpu")).run(fn, batch, weights);
+    ASSERT_EQ(got.size(), want.size());
+    double worst = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      const double e = relativeToMax(got[i], want[i]);
+      worst = std::max(worst, e);
+      EXPECT_LE(e, tolerance) << GetParam().model << " " << fn << " result " << i;
+    }
+    std::cout << GetParam().model << " " << fn << " (" << compiler::spell(GetParam().precision)
+              << "): CUDA C on the host vs the CPU backend, worst " << worst << " of the largest magnitude\n";
+  }
+}
+INSTANTIATE_TEST_SUITE_P(Models, CudaHostEmulation, ::testing::ValuesIn(allCases()), caseName);
+
+TEST(CudaTarget, AnArchitectureNvrtcDoesNotKnowIsAnErrorNamingIt) {
+  std::string error;
+  if (!compiler::Nvrtc::get(error)) GTEST_SKIP() << error;
+  std::unique_ptr<dsl::FrontendResult> fe;
+  auto module = tinyModule("transformer", compiler::Precision::F32, fe);
+  ASSERT_TRUE(module);
+  EXPECT_FALSE(module->compile("forward", "cuda:sm_7", error));
+  EXPECT_NE(error.find("sm_7"), std::string::npos) << error;
+}
+
+TEST(CudaTarget, PtxasReportParsesEveryKernel) {
+  const std::string log =
+      "ptxas info    : 0 bytes gmem\n"
+      "ptxas info    : Compiling entry function 'fused_3' for 'sm_90'\n"
+      "ptxas info    : Function properties for fused_3\n"
+      "    8 bytes stack frame, 4 bytes spill stores, 12 bytes spill loads\n"
+      "ptxas info    : Used 40 registers, used 1 barriers, 1040 bytes smem, 400 bytes cmem[0]\n"
+      "ptxas info    : Compiling entry function 'fused_4' for 'sm_90'\n"
+      "ptxas info    : Function properties for fused_4\n"
+      "    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\n"
+      "ptxas info    : Used 12 registers, 380 bytes cmem[0]\n";
+  const auto r = compiler::parsePtxasReport(log);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].kernel, "fused_3");
+  EXPECT_EQ(r[0].registers, 40);
+  EXPECT_EQ(r[0].barriers, 1);
+  EXPECT_EQ(r[0].sharedBytes, 1040);
+  EXPECT_EQ(r[0].stackBytes, 8);
+  EXPECT_EQ(r[0].spillStores, 4);
+  EXPECT_EQ(r[0].spillLoads, 12);
+  EXPECT_EQ(r[1].kernel, "fused_4");
+  EXPECT_EQ(r[1].registers, 12);
+  EXPECT_EQ(r[1].sharedBytes, 0);
+}
+
+}  // namespace
