@@ -1,5 +1,6 @@
 #pragma once
-// HRMC_DEBUG: 1 prints a line per kernel launch, compile and memory plan; 2 also the fused kernels.
+// HRMC_DEBUG: 1 prints a line per kernel launch, compile and memory plan; 2 also the fused kernels;
+// 3 the generated CUDA C of each program the CUDA target compiles; 4 its PTX.
 #include <cstdlib>
 
 namespace hrmc::compiler {

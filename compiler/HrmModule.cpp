@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <map>
 #include <ostream>
@@ -211,6 +212,12 @@ const CompiledProgram* HrmModule::compile(const std::string& function, const std
     compiled->fromCache = target->definesKernels(compiled->binary, kernels, why);  // never trust a partial entry
   if (!compiled->fromCache && !cachePath.empty()) compiled->cacheMiss = why;
   auto t2 = Clock::now();
+  // HRMC_ASSERT_NO_COMPILE=1: a warm-cache check, where compiling anything is the failure.
+  if (!compiled->fromCache && std::getenv("HRMC_ASSERT_NO_COMPILE")) {
+    error = "HRMC_ASSERT_NO_COMPILE is set, but '" + function + "' for " + target->name() + " is not in the kernel cache" +
+            (cachePath.empty() ? " (the cache is off)" : " (" + why + ")");
+    return nullptr;
+  }
   if (!compiled->fromCache) {
     if (!fuseKernels(*partition.kernels, error) || !bufferizeKernels(*partition.kernels, error)) return nullptr;
     t2 = Clock::now();

@@ -4,6 +4,7 @@
 
 #include "compiler/HrmModule.h"
 #include "runtime/cpu/CpuBackend.h"
+#include "runtime/cuda/Driver.h"
 #include "runtime/reference/ReferenceBackend.h"
 
 namespace hrmc::runtime {
@@ -27,6 +28,15 @@ compiler::Precision choosePrecision(const std::string& choice, const Backend& ba
 std::unique_ptr<Backend> makeBackend(const std::string& name, compiler::HrmModule& module) {
   if (name == "cpu") return std::make_unique<cpu::CpuBackend>(compilerFor(module, "cpu"));
   if (name == "reference") return std::make_unique<ReferenceBackend>(module);
+  if (name == "cuda") {
+    std::string error;
+    const cuda::Driver* driver = cuda::Driver::get(error);
+    if (!driver) throw DeviceUnavailable(error);
+    const cuda::GpuInfo& g = driver->gpus().front();
+    throw DeviceUnavailable("found " + g.name + " (" + g.arch() + ", CUDA driver " + driver->versionText() +
+                            "), but hrmc's CUDA runtime is not built yet; its kernels compile: hrmc inspect FILE "
+                            "--target cuda --arch " + g.arch() + " --report\nhint: use --backend cpu");
+  }
   throw ExecError("unknown backend '" + name + "'\nhint: the backends are " + backendList());
 }
 

@@ -12,11 +12,12 @@ class HrmModule;
 
 namespace hrmc::runtime {
 
-// "cpu" (the fused, JIT-compiled CPU backend; the default) and "reference" (op-by-op loops).
-inline const char* const kBackendNames[] = {"cpu", "reference"};  // the first is the default
+// "cpu" (the fused, JIT-compiled CPU backend; the default), "reference" (op-by-op loops) and "cuda"
+// (NVIDIA GPUs: its kernels compile today, its runtime is not built yet).
+inline const char* const kBackendNames[] = {"cpu", "reference", "cuda"};  // the first is the default
 // "cpu (default) or reference", for help texts and hints.
 std::string backendList();
-// Throws ExecError for an unknown name.
+// Throws ExecError for an unknown name, DeviceUnavailable for a backend that cannot run here.
 std::unique_ptr<Backend> makeBackend(const std::string& name, compiler::HrmModule& module);
 // --precision / train.precision: "fp32", "bf16", or "auto" (bf16 where `backend` multiplies bf16
 // natively, else fp32). Throws ExecError for another word.

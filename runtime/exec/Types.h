@@ -14,5 +14,9 @@ using WeightMap = std::map<std::string, HostTensor<float>>;
 struct ExecError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// The backend asked for cannot run here: no driver, no GPU (the CLI's exit status 4).
+struct DeviceUnavailable : ExecError {
+  using ExecError::ExecError;
+};
 
 }  // namespace hrmc::runtime

@@ -16,7 +16,7 @@ class Backend;
 namespace hrmc::cli {
 
 // Exit codes (documented in `hrmc --help` and the README).
-enum ExitCode { kOk = 0, kCompileError = 1, kUsageError = 2, kIoError = 3 };
+enum ExitCode { kOk = 0, kCompileError = 1, kUsageError = 2, kIoError = 3, kNoDevice = 4 };
 
 // Options every command that compiles a model shares: FILE, --preset, --set, --stdlib.
 struct ModelOptions {
@@ -60,7 +60,8 @@ struct GradOptions {
 };
 bool useColor();
 // Prints an exception as "hrmc: error: ..." and returns its exit status: kIoError for a file that
-// could not be read or written, kCompileError for bad input (model, config, weights, data).
+// could not be read or written, kNoDevice for a backend that cannot run here, kCompileError for bad
+// input (model, config, weights, data).
 int reportError(const std::exception& e);
 
 void addCheckCommand(CLI::App& app, int& exitCode);

@@ -42,6 +42,7 @@ std::vector<std::string> backendChoices() { return {std::begin(runtime::kBackend
 
 int reportError(const std::exception& e) {
   std::cerr << "hrmc: error: " << e.what() << "\n";
+  if (dynamic_cast<const runtime::DeviceUnavailable*>(&e)) return kNoDevice;
   return dynamic_cast<const runtime::IoError*>(&e) ? kIoError : kCompileError;
 }
 

@@ -143,7 +143,7 @@ void addRunCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--output,-o", o->output,
                   "write logits, per-token CE, every step's state (reference backend) and with -K the gradients "
                   "(group grads_kK, under the weights' names) here");
-  cmd->add_option("--backend", o->backend, "the executor: reference (op-by-op loops, the oracle) or cpu")
+  cmd->add_option("--backend", o->backend, "the executor: reference (op-by-op loops, the oracle), cpu or cuda")
       ->check(CLI::IsMember(backendChoices()))
       ->capture_default_str();
   cmd->add_option("--bp-steps,-K", o->grad.bpSteps, "also run the train step at credit window K and report its gradients");

@@ -96,7 +96,7 @@ struct WeightSource {
   std::string precision;
   void add(CLI::App& cmd) {
     addPrecisionOption(cmd, precision, /*withAuto=*/true);
-    cmd.add_option("--backend", backend, "cpu (fused, JIT-compiled) or reference (op-by-op loops)")
+    cmd.add_option("--backend", backend, "cpu (fused, JIT-compiled), reference (op-by-op loops), or cuda (needs an NVIDIA GPU; its runtime is not built yet)")
         ->check(CLI::IsMember(backendChoices()))
         ->capture_default_str();
     cmd.add_option("--checkpoint", checkpoint, "a run folder or checkpoint file");
@@ -202,7 +202,7 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--option,-o", o->options, "run config override SECTION.KEY=VALUE, e.g. train.lr=1e-3 (repeatable)");
   cmd->add_option("--steps", o->steps, "number of optimizer steps (overrides train.steps)");
   cmd->add_option("--output", o->output, "run folder: metrics.jsonl, loss.svg, checkpoints/ (overrides output)");
-  cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled; default) or reference (overrides train.backend)")
+  cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled; default), reference or cuda (overrides train.backend)")
       ->check(CLI::IsMember(backendChoices()));
   CLI::Option* precision = addPrecisionOption(*cmd, o->precision, /*withAuto=*/true);
   precision->description(precision->get_description() + " (overrides train.precision)");

@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(
       "Exit status: 0 success, 1 the input (model, config, weights or data) has errors, 2 bad command line, "
-      "3 a file could not be read or written, 130 interrupted (train writes a checkpoint first).\nRun `hrmc COMMAND --help` for a command's options.");
+      "3 a file could not be read or written, 4 the backend cannot run here (no GPU or driver), 130 interrupted (train writes a checkpoint first).\nRun `hrmc COMMAND --help` for a command's options.");
   int exitCode = hrmc::cli::kOk;
   hrmc::cli::addCheckCommand(app, exitCode);
   hrmc::cli::addCompileCommand(app, exitCode);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "compiler/DebugLevel.h"
 #include "compiler/codegen/cuda/CudaBundle.h"
 #include "compiler/codegen/cuda/CudaCPrinter.h"
 #include "compiler/codegen/cuda/DeviceHeader.h"
@@ -33,6 +34,8 @@ class CudaTarget final : public Target {
     if (!source(kernels, bundle, error)) return false;
     std::string why;
     if (Nvrtc::get(why) && !compile(bundle, error)) return false;
+    if (debugLevel() >= 3) std::fprintf(stderr, "[hrmc] CUDA C:\n%s\n", bundle.source.c_str());
+    if (debugLevel() >= 4) std::fprintf(stderr, "[hrmc] PTX (%s):\n%s\n", bundle.arch.c_str(), bundle.ptx.c_str());
     binary = bundle.pack();
     return true;
   }
