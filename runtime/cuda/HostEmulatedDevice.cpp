@@ -11,6 +11,7 @@
 
 #include "compiler/codegen/cuda/CudaBundle.h"
 #include "compiler/codegen/cuda/DeviceHeader.h"
+#include "runtime/cuda/AttentionIntervals.h"
 #include "runtime/exec/Types.h"
 
 namespace hrmc::runtime::cuda {
@@ -28,14 +29,15 @@ void write(const fs::path& path, const std::string& text) {
   if (!out) throw ExecError("cannot write " + path.string());
 }
 
-// The source compiled into a shared object in a fresh folder, loaded, and the folder removed.
-void* compileForHost(const compiler::CudaBundle& bundle, const std::string& function) {
+// `source` compiled into a shared object in a fresh folder beside hrmc's CUDA headers, loaded, and the
+// folder removed.
+void* compileForHost(const std::string& source, const std::string& what) {
   char pattern[] = "/tmp/hrmc-cuda-host-XXXXXX";
   const char* made = mkdtemp(pattern);
-  if (!made) throw ExecError("cannot make a folder for the host build of '" + function + "'");
+  if (!made) throw ExecError("cannot make a folder for the host build of " + what);
   const fs::path dir(made);
-  write(dir / compiler::kCudaDeviceHeaderName, compiler::cudaDeviceHeader());
-  write(dir / "kernels.cpp", bundle.source);
+  for (const compiler::NvrtcHeader& h : compiler::cudaHeaders()) write(dir / h.name, h.text);
+  write(dir / "kernels.cpp", source);
   const char* cxx = std::getenv("HRMC_HOST_CXX");
   const std::string command = std::string(cxx ? cxx : "c++") + " -std=c++17 -O1 -fPIC -shared -w -I'" + dir.string() +
                               "' '" + (dir / "kernels.cpp").string() + "' -o '" + (dir / "kernels.so").string() +
@@ -50,8 +52,14 @@ void* compileForHost(const compiler::CudaBundle& bundle, const std::string& func
   }
   std::error_code ignored;
   fs::remove_all(dir, ignored);
-  if (!lib) throw ExecError("the generated CUDA C of '" + function + "' does not compile for the host:\n" + log);
+  if (!lib) throw ExecError("the CUDA C of " + what + " does not compile for the host:\n" + log);
   return lib;
+}
+
+HostEntry entryOf(void* lib, const std::string& kernel) {
+  auto entry = reinterpret_cast<HostEntry>(dlsym(lib, (kernel + "_host").c_str()));
+  if (!entry) throw ExecError("the host build lacks CUDA kernel '" + kernel + "'");
+  return entry;
 }
 
 class HostKernels final : public LoadedKernels {
@@ -59,7 +67,7 @@ class HostKernels final : public LoadedKernels {
   HostKernels(const compiler::CompiledProgram& compiled, int threads) : program_(compiled.program), threads_(threads) {
     if (!bundle_.unpack(compiled.binary))
       throw ExecError("the code of '" + program_.function + "' is not a CUDA bundle (compiled for " + compiled.target + "?)");
-    lib_ = compileForHost(bundle_, program_.function);
+    lib_ = compileForHost(bundle_.source, "'" + program_.function + "'");
     for (const compiler::Launch& l : program_.launches) {
       if (l.kind != compiler::LaunchKind::Fused) {
         entries_.push_back(nullptr);
@@ -68,10 +76,9 @@ class HostKernels final : public LoadedKernels {
       }
       auto shape = std::find_if(bundle_.kernels.begin(), bundle_.kernels.end(),
                                 [&](const compiler::CudaKernelShape& s) { return s.name == l.kernel; });
-      auto entry = reinterpret_cast<HostEntry>(dlsym(lib_, (l.kernel + "_host").c_str()));
-      if (shape == bundle_.kernels.end() || !entry)
+      if (shape == bundle_.kernels.end())
         throw ExecError("the CUDA code of '" + program_.function + "' lacks kernel '" + l.kernel + "'");
-      entries_.push_back(entry);
+      entries_.push_back(entryOf(lib_, l.kernel));
       shapes_.push_back(&*shape);
     }
   }
@@ -100,10 +107,73 @@ class HostKernels final : public LoadedKernels {
   std::vector<const compiler::CudaKernelShape*> shapes_;
 };
 
+// The attention operands' head count, head dimension and storage; throws for what the kernels lack.
+struct AttentionShape {
+  int heads;
+  int64_t hd;
+  bool bf16;
+};
+AttentionShape attentionShape(const LaunchArgs& a) {
+  const DeviceTensor& q = a.in[0];
+  const AttentionShape s{static_cast<int>(q.shape[1]), q.shape[2], q.type == compiler::ElementType::BF16};
+  for (const auto* group : {&a.in, &a.out})
+    for (const DeviceTensor& t : *group)
+      if (t.type != q.type) throw ExecError("the CUDA attention kernels take operands of one dtype");
+  if (!compiler::attentionHeadDimSupported(s.hd))
+    throw ExecError("no CUDA attention kernel for head dimension " + std::to_string(s.hd) + " (32, 64 and 128 are built)");
+  return s;
+}
+
 }  // namespace
+
+HostEmulatedDevice::~HostEmulatedDevice() {
+  if (attentionLib_) dlclose(attentionLib_);
+}
 
 std::unique_ptr<LoadedKernels> HostEmulatedDevice::load(const compiler::CompiledProgram& compiled) {
   return std::make_unique<HostKernels>(compiled, threads_);
+}
+
+void HostEmulatedDevice::runAttentionKernel(const std::string& kernel, int64_t blocks, std::vector<void*> args) {
+  if (!attentionLib_) attentionLib_ = compileForHost(compiler::cudaAttentionSource(), "the attention kernels");
+  if (blocks > 0) entryOf(attentionLib_, kernel)(blocks, threads_, args.data());
+}
+
+bool HostEmulatedDevice::runOwn(compiler::LaunchKind kind, const LaunchArgs& args) {
+  if (kind == compiler::LaunchKind::Attention) attention(args);
+  else if (kind == compiler::LaunchKind::AttentionGrad) attentionGrad(args);
+  else return false;
+  return true;
+}
+
+void HostEmulatedDevice::attention(const LaunchArgs& a) {
+  const AttentionShape s = attentionShape(a);
+  long long T = a.seq.tokens();
+  int heads = s.heads;
+  AttentionIntervals iv = attentionIntervals(a.seq, a.launch.mask);
+  std::vector<float> lse(T * heads);
+  runAttentionKernel(compiler::attentionKernelName("forward", s.hd, s.bf16), (T + 15) / 16 * heads,
+                     {a.in[0].data, a.in[1].data, a.in[2].data, a.out[0].data, nullptr, lse.data(), iv.lo.data(),
+                      iv.hi.data(), &T, &heads});
+}
+
+void HostEmulatedDevice::attentionGrad(const LaunchArgs& a) {
+  const AttentionShape s = attentionShape(a);
+  long long T = a.seq.tokens();
+  int heads = s.heads;
+  AttentionIntervals iv = attentionIntervals(a.seq, a.launch.mask);
+  // The forward again, for its output and log-sum-exp (the launch has neither), then dq (and D), then dk, dv.
+  std::vector<float> lse(T * heads), D(T * heads), o32(a.in[0].numel());
+  std::vector<char> o(a.in[0].bytes());
+  runAttentionKernel(compiler::attentionKernelName("forward", s.hd, s.bf16), (T + 15) / 16 * heads,
+                     {a.in[0].data, a.in[1].data, a.in[2].data, o.data(), o32.data(), lse.data(), iv.lo.data(),
+                      iv.hi.data(), &T, &heads});
+  runAttentionKernel(compiler::attentionKernelName("backward_dq", s.hd, s.bf16), (T + 15) / 16 * heads,
+                     {a.in[0].data, a.in[1].data, a.in[2].data, o32.data(), a.in[3].data, lse.data(), a.out[0].data, D.data(),
+                      iv.lo.data(), iv.hi.data(), &T, &heads});
+  runAttentionKernel(compiler::attentionKernelName("backward_dkdv", s.hd, s.bf16), (T + 15) / 16 * heads,
+                     {a.in[0].data, a.in[1].data, a.in[2].data, a.in[3].data, lse.data(), D.data(), a.out[1].data,
+                      a.out[2].data, iv.lo.data(), iv.hi.data(), iv.qlo.data(), iv.qhi.data(), &T, &heads});
 }
 
 }  // namespace hrmc::runtime::cuda

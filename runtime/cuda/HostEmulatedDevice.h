@@ -2,11 +2,13 @@
 // The CUDA target's generated kernels run on the host, for tests on machines without a GPU: the
 // bundle's CUDA C (compiler/codegen/cuda/CudaBundle.h) is compiled by the host C++ compiler against the
 // host half of hrm_device.cuh (one fiber per CUDA thread, barriers as rounds) and loaded with dlopen;
-// each fused launch runs with the grid its launch shape gives for T. Memory, the library launches and
-// the training kernels are the CPU device's: this device proves the printed kernels, not the GPU's
-// libraries.
+// each fused launch runs with the grid its launch shape gives for T, and attention and its gradient run
+// hrmc's CUDA attention kernels (stdlib/cuda/hrm_attention.cuh) the same way. Memory, the other library
+// launches and the training kernels are the CPU device's: this device proves hrmc's own CUDA code, not
+// the GPU's libraries.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/cpu/CpuDevice.h"
 #include "runtime/exec/Device.h"
@@ -18,6 +20,7 @@ class HostEmulatedDevice final : public Device {
   // `threadsPerBlock` fibers per block, whatever the launch shape says (kernels are correct for any
   // block size; few fibers keep the emulation quick).
   explicit HostEmulatedDevice(int threadsPerBlock = 8) : threads_(threadsPerBlock) {}
+  ~HostEmulatedDevice() override;
   std::string name() const override { return "cuda (host emulation)"; }
   char* allocate(int64_t bytes) override { return cpu_.allocate(bytes); }
   void release(char* data) override { cpu_.release(data); }
@@ -27,8 +30,11 @@ class HostEmulatedDevice final : public Device {
   // the compiler's messages when it does not compile.
   std::unique_ptr<LoadedKernels> load(const compiler::CompiledProgram& compiled) override;
 
-#define HRMC_LIBRARY_LAUNCH(Kind, name, HrmOp) \
-  void launch##Kind(const LaunchArgs& args) override { cpu_.launch##Kind(args); }
+  // Attention and its gradient on the CUDA kernels (runOwn), the rest on the CPU's.
+#define HRMC_LIBRARY_LAUNCH(Kind, name, HrmOp)                          \
+  void launch##Kind(const LaunchArgs& args) override {                  \
+    if (!runOwn(compiler::LaunchKind::Kind, args)) cpu_.launch##Kind(args); \
+  }
 #include "compiler/kernels/LibraryLaunches.def"
 
   void roundToBf16(const float* src, uint16_t* dst, int64_t n) override { cpu_.roundToBf16(src, dst, n); }
@@ -37,8 +43,16 @@ class HostEmulatedDevice final : public Device {
   void adamAtan2(const AdamAtan2Tensors& t, int64_t n, const AdamAtan2Step& step) override { cpu_.adamAtan2(t, n, step); }
 
  private:
+  // Runs the library launches that have CUDA kernels of hrmc's own; false for the others.
+  bool runOwn(compiler::LaunchKind kind, const LaunchArgs& args);
+  void attention(const LaunchArgs& args);
+  void attentionGrad(const LaunchArgs& args);
+  // Runs one attention kernel (the attention library compiled for the host on first use).
+  void runAttentionKernel(const std::string& kernel, int64_t blocks, std::vector<void*> args);
+
   cpu::CpuDevice cpu_;
   int threads_;
+  void* attentionLib_ = nullptr;
 };
 
 }  // namespace hrmc::runtime::cuda

@@ -69,7 +69,7 @@ HRM_DEVICE float hrm_block_reduce(float v) {
 #define HRM_KERNEL static
 #define HRM_DEVICE static inline
 #define HRM_SHARED static thread_local
-#define __launch_bounds__(n)
+#define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
 #define __restrict__ __restrict
 

@@ -9,39 +9,12 @@
 #include "runtime/cpu/AttentionKernels.h"
 #include "runtime/reference/ReferenceKernels.h"
 #include "runtime/tensor/Bf16.h"
+#include "tests/runtime/AttentionCase.h"
 
 namespace hrmc::runtime {
 namespace {
 
 using compiler::MaskKind;
-
-// Samples of the given lengths (prefix about a third of each), one padding slot after each.
-PackedSeq packedSamples(const std::vector<int>& lengths) {
-  PackedSeq seq;
-  for (int len : lengths) {
-    seq.prefixLens.push_back(std::max(1, len / 3));
-    seq.causalLens.push_back(len - std::max(1, len / 3));
-    for (int i = 0; i < len; ++i) seq.positions.push_back(i);
-    seq.positions.push_back(0);
-  }
-  seq.build();
-  return seq;
-}
-
-std::vector<float> randomRows(std::mt19937& rng, size_t n, float scale) {
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> x(n);
-  for (float& v : x) v = normal(rng);
-  return x;
-}
-
-std::vector<double> toDouble(const std::vector<float>& x) { return {x.begin(), x.end()}; }
-
-double worstError(const std::vector<float>& got, const std::vector<double>& want) {
-  double worst = 0;
-  for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - want[i]) / (1.0 + std::abs(want[i])));
-  return worst;
-}
 
 struct Case {
   MaskKind mask;
@@ -78,19 +51,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, AttentionKernels,
                                          Case{MaskKind::Full, 3, 24}, Case{MaskKind::PrefixLM, 1, 128}));
 
 // bf16 attention on each tile ISA this CPU has, against the fp64 reference on the same (rounded)
-// inputs. Errors per element are bounded as |got − want| ≤ atol + |want|·2⁻⁷: the results' own rounding
-// is 2⁻⁹ relative; the probabilities (and backward, the softmax gradient) rounded to bf16 for their
-// products add a few 2⁻⁹ of the largest terms, hence the absolute part.
+// inputs, within worstExcess's bound (AttentionCase.h).
 class AttentionKernelsBf16 : public testing::TestWithParam<std::tuple<Case, cpu::TileIsa>> {};
-
-double worstExcess(const std::vector<uint16_t>& got, const std::vector<double>& want, double atol) {
-  double worst = -1;  // max of |got − want| − (atol + |want|·2⁻⁷): must stay negative
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double w = want[i], err = std::abs(fromBf16Bits(got[i]) - w);
-    worst = std::max(worst, err - (atol + std::abs(w) * 0x1p-7));
-  }
-  return worst;
-}
 
 TEST_P(AttentionKernelsBf16, ForwardAndBackwardMatchTheReference) {
   const auto [shape, isa] = GetParam();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <iostream>
 #include <random>
 
@@ -13,7 +14,10 @@
 #include "dsl/sema/Sema.h"
 #include "runtime/Backends.h"
 #include "runtime/cpu/CpuBackend.h"
+#include "compiler/codegen/cuda/DeviceHeader.h"
 #include "runtime/cuda/HostEmulatedDevice.h"
+#include "runtime/reference/ReferenceKernels.h"
+#include "tests/runtime/AttentionCase.h"
 #include "tests/runtime/RandomCase.h"
 
 using namespace hrmc;
@@ -33,7 +37,9 @@ std::unique_ptr<compiler::HrmModule> tinyModule(const std::string& model, compil
   std::string error;
   auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
   EXPECT_TRUE(module && module->runCleanupPipeline(error)) << error;
-  if (precision == compiler::Precision::BF16) EXPECT_TRUE(module->setPrecision(precision, error)) << error;
+  if (precision == compiler::Precision::BF16) {
+    EXPECT_TRUE(module->setPrecision(precision, error)) << error;
+  }
   return module;
 }
 
@@ -143,6 +149,113 @@ TEST_P(CudaHostEmulation, MatchesTheCpuBackend) {
   }
 }
 INSTANTIATE_TEST_SUITE_P(Models, CudaHostEmulation, ::testing::ValuesIn(allCases()), caseName);
+
+// The attention kernels (stdlib/cuda/hrm_attention.cuh) compile for sm_80 and sm_90: every instance
+// reported by ptxas, none spilling, each within the 48 KiB of static shared memory.
+TEST(CudaAttention, EveryKernelCompilesForSm80AndSm90WithoutSpills) {
+  std::string error;
+  const compiler::Nvrtc* nvrtc = compiler::Nvrtc::get(error);
+  if (!nvrtc) GTEST_SKIP() << error;
+  for (const char* arch : {"sm_80", "sm_90"}) {
+    compiler::NvrtcResult out;
+    ASSERT_TRUE(nvrtc->compile(compiler::cudaAttentionSource(), "hrm_attention_kernels.cu", compiler::cudaHeaders(), arch,
+                               {}, out, error))
+        << error;
+    const auto reports = compiler::parsePtxasReport(out.log);
+    EXPECT_EQ(reports.size(), 18u) << out.log;  // 3 kernels × 3 head dims × 2 dtypes
+    for (const auto& r : reports) {
+      EXPECT_EQ(r.spillStores + r.spillLoads, 0) << r.kernel << " on " << arch;
+      EXPECT_LE(r.sharedBytes, 48 * 1024) << r.kernel;
+      EXPECT_LE(r.registers, 65536 / 128) << r.kernel;
+    }
+  }
+}
+
+struct AttentionCaseParam {
+  compiler::MaskKind mask;
+  int heads, hd;
+};
+
+// The attention kernels on the host emulation against the fp64 reference: packed samples of lengths
+// that do and do not fill 16-row tiles, with padding, each mask and head dimension. fp32: within 2e-6
+// of 1 + |want| per element; bf16: the CPU kernels' bound (AttentionCase.h), atol 2⁻⁷ forward and
+// 2⁻⁵ for the gradients.
+class CudaAttention : public ::testing::TestWithParam<AttentionCaseParam> {};
+
+TEST_P(CudaAttention, ForwardAndBackwardMatchTheReference) {
+  const auto [mask, heads, hd] = GetParam();
+  const PackedSeq seq = packedSamples({1, 2, 15, 16, 17, 40});
+  const int64_t T = seq.tokens();
+  const size_t n = static_cast<size_t>(T * heads * hd);
+  std::mt19937 rng(13);
+  std::vector<float> q = randomRows(rng, n, 1.5f), k = randomRows(rng, n, 1.5f), v = randomRows(rng, n, 1.0f),
+                     g = randomRows(rng, n, 1.0f);
+  for (auto* x : {&q, &k, &v, &g})
+    for (float& e : *x) e = roundToBf16(e);  // exact in both dtypes
+  std::vector<double> wo(n), wdq(n), wdk(n), wdv(n);
+  {
+    const auto qd = toDouble(q), kd = toDouble(k), vd = toDouble(v), gd = toDouble(g);
+    ref::attention(qd.data(), kd.data(), vd.data(), wo.data(), seq, heads, hd, mask);
+    ref::attentionGrad(qd.data(), kd.data(), vd.data(), gd.data(), wdq.data(), wdk.data(), wdv.data(), seq, heads, hd, mask);
+  }
+  cuda::HostEmulatedDevice device(/*threadsPerBlock=*/12);
+  compiler::Launch forward, backward;
+  forward.kind = compiler::LaunchKind::Attention;
+  backward.kind = compiler::LaunchKind::AttentionGrad;
+  forward.mask = backward.mask = mask;
+  const std::vector<int64_t> shape = {T, heads, hd};
+  for (compiler::ElementType type : {compiler::ElementType::F32, compiler::ElementType::BF16}) {
+    const bool bf16 = type == compiler::ElementType::BF16;
+    const size_t bytes = n * (bf16 ? 2 : 4);
+    auto tensor = [&](std::vector<char>& storage, const std::vector<float>* values) {
+      storage.assign(bytes, 0x7f);  // NaN-like bytes until written
+      if (values && bf16) roundToBf16Bits(values->data(), reinterpret_cast<uint16_t*>(storage.data()), n);
+      if (values && !bf16) std::memcpy(storage.data(), values->data(), bytes);
+      return DeviceTensor{storage.data(), shape, type};
+    };
+    std::vector<char> sq, sk, sv, sg, so, sdq, sdk, sdv;
+    const DeviceTensor tq = tensor(sq, &q), tk = tensor(sk, &k), tv = tensor(sv, &v), tg = tensor(sg, &g),
+                       to = tensor(so, nullptr), tdq = tensor(sdq, nullptr), tdk = tensor(sdk, nullptr),
+                       tdv = tensor(sdv, nullptr);
+    device.launchAttention(LaunchArgs{forward, 0, 0, {tq, tk, tv}, {to}, seq});
+    device.launchAttentionGrad(LaunchArgs{backward, 1, 0, {tq, tk, tv, tg}, {tdq, tdk, tdv}, seq});
+    auto asFloats = [&](const std::vector<char>& s) {
+      std::vector<float> f(n);
+      if (bf16)
+        for (size_t i = 0; i < n; ++i) f[i] = fromBf16Bits(reinterpret_cast<const uint16_t*>(s.data())[i]);
+      else
+        std::memcpy(f.data(), s.data(), bytes);
+      return f;
+    };
+    auto asBits = [&](const std::vector<char>& s) {
+      const auto* b = reinterpret_cast<const uint16_t*>(s.data());
+      return std::vector<uint16_t>(b, b + n);
+    };
+    std::cout << spell(mask) << " hd " << hd << (bf16 ? " bf16" : " fp32") << ": o, dq, dk, dv "
+              << (bf16 ? "excess over the bound " : "worst error ");
+    for (auto* r : {&so, &sdq, &sdk, &sdv}) {
+      const std::vector<double>& want = r == &so ? wo : r == &sdq ? wdq : r == &sdk ? wdk : wdv;
+      std::cout << (bf16 ? worstExcess(asBits(*r), want, r == &so ? 0x1p-7 : 0x1p-5) : worstError(asFloats(*r), want)) << " ";
+    }
+    std::cout << "\n";
+    if (bf16) {
+      EXPECT_LT(worstExcess(asBits(so), wo, 0x1p-7), 0) << "o";
+      EXPECT_LT(worstExcess(asBits(sdq), wdq, 0x1p-5), 0) << "dq";
+      EXPECT_LT(worstExcess(asBits(sdk), wdk, 0x1p-5), 0) << "dk";
+      EXPECT_LT(worstExcess(asBits(sdv), wdv, 0x1p-5), 0) << "dv";
+    } else {
+      EXPECT_LT(worstError(asFloats(so), wo), 2e-6) << "o";
+      EXPECT_LT(worstError(asFloats(sdq), wdq), 2e-6) << "dq";
+      EXPECT_LT(worstError(asFloats(sdk), wdk), 2e-6) << "dk";
+      EXPECT_LT(worstError(asFloats(sdv), wdv), 2e-6) << "dv";
+    }
+  }
+}
+INSTANTIATE_TEST_SUITE_P(Shapes, CudaAttention,
+                         ::testing::Values(AttentionCaseParam{compiler::MaskKind::PrefixLM, 2, 32},
+                                           AttentionCaseParam{compiler::MaskKind::Causal, 1, 64},
+                                           AttentionCaseParam{compiler::MaskKind::Full, 2, 32},
+                                           AttentionCaseParam{compiler::MaskKind::PrefixLM, 1, 128}));
 
 TEST(CudaTarget, AnArchitectureNvrtcDoesNotKnowIsAnErrorNamingIt) {
   std::string error;

@@ -83,7 +83,7 @@ class CudaTarget final : public Target {
   bool compile(CudaBundle& bundle, std::string& error) const {
     const Nvrtc* nvrtc = Nvrtc::get(error);
     if (!nvrtc) return false;
-    const std::vector<NvrtcHeader> headers = {{kCudaDeviceHeaderName, cudaDeviceHeader()}};
+    const std::vector<NvrtcHeader>& headers = cudaHeaders();
     NvrtcResult cubin, ptx;
     if (!nvrtc->compile(bundle.source, "hrmc_kernels.cu", headers, arch_, {}, cubin, error)) return false;
     const std::string virt = "compute_" + arch_.substr(3);

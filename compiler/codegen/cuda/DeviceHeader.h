@@ -1,11 +1,23 @@
 #pragma once
-// The text of stdlib/cuda/hrm_device.cuh, built into hrmc: NVRTC and the host emulation compile the
-// generated kernels against it, so they need no file beside the binary. MLIR-free.
+// hrmc's CUDA library sources (stdlib/cuda/), built into hrmc: NVRTC and the host emulation compile
+// against them, so no file needs to lie beside the binary. MLIR-free.
 #include <string>
+#include <vector>
+
+#include "compiler/codegen/cuda/Nvrtc.h"
 
 namespace hrmc::compiler {
 
 inline constexpr const char* kCudaDeviceHeaderName = "hrm_device.cuh";
 const std::string& cudaDeviceHeader();
+// Every header of stdlib/cuda/ by the name `#include` uses (hrm_device.cuh, hrm_attention.cuh).
+const std::vector<NvrtcHeader>& cudaHeaders();
+// The source that instantiates the attention kernels (hrm_attention_kernels.cu), and the name of one:
+// hrm_attention_forward_64_bf16 (`kernel` forward | backward_dq | backward_dkdv).
+const std::string& cudaAttentionSource();
+inline std::string attentionKernelName(const std::string& kernel, int64_t headDim, bool bf16) {
+  return "hrm_attention_" + kernel + "_" + std::to_string(headDim) + (bf16 ? "_bf16" : "_f32");
+}
+inline bool attentionHeadDimSupported(int64_t headDim) { return headDim == 32 || headDim == 64 || headDim == 128; }
 
 }  // namespace hrmc::compiler
