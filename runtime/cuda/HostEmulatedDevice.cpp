@@ -12,6 +12,7 @@
 #include "compiler/codegen/cuda/CudaBundle.h"
 #include "compiler/codegen/cuda/DeviceHeader.h"
 #include "runtime/cuda/AttentionIntervals.h"
+#include "runtime/exec/Labels.h"
 #include "runtime/exec/Types.h"
 
 namespace hrmc::runtime::cuda {
@@ -127,22 +128,70 @@ AttentionShape attentionShape(const LaunchArgs& a) {
 }  // namespace
 
 HostEmulatedDevice::~HostEmulatedDevice() {
-  if (attentionLib_) dlclose(attentionLib_);
+  if (libraryLib_) dlclose(libraryLib_);
 }
 
 std::unique_ptr<LoadedKernels> HostEmulatedDevice::load(const compiler::CompiledProgram& compiled) {
   return std::make_unique<HostKernels>(compiled, threads_);
 }
 
-void HostEmulatedDevice::runAttentionKernel(const std::string& kernel, int64_t blocks, std::vector<void*> args) {
-  if (!attentionLib_) attentionLib_ = compileForHost(compiler::cudaAttentionSource(), "the attention kernels");
-  if (blocks > 0) entryOf(attentionLib_, kernel)(blocks, threads_, args.data());
+void HostEmulatedDevice::runLibraryKernel(const std::string& kernel, int64_t blocks, std::vector<void*> args) {
+  if (!libraryLib_) libraryLib_ = compileForHost(compiler::cudaLibrarySource(), "hrmc's CUDA library kernels");
+  if (blocks > 0) entryOf(libraryLib_, kernel)(blocks, threads_, args.data());
 }
 
-bool HostEmulatedDevice::runOwn(compiler::LaunchKind kind, const LaunchArgs& args) {
-  if (kind == compiler::LaunchKind::Attention) attention(args);
-  else if (kind == compiler::LaunchKind::AttentionGrad) attentionGrad(args);
+bool HostEmulatedDevice::runOwn(compiler::LaunchKind kind, const LaunchArgs& a) {
+  using compiler::ElementType;
+  using compiler::LaunchKind;
+  if (kind == LaunchKind::Attention) attention(a);
+  else if (kind == LaunchKind::AttentionGrad) attentionGrad(a);
+  else if (kind == LaunchKind::Rope || kind == LaunchKind::RmsNormGrad) return rowKernel(a);
+  else if (kind == LaunchKind::CrossEntropy || kind == LaunchKind::CrossEntropyGrad) return crossEntropy(a);
   else return false;
+  return true;
+}
+
+// RoPE and the RMSNorm gradient, where every operand has one float dtype.
+bool HostEmulatedDevice::rowKernel(const LaunchArgs& a) {
+  const compiler::ElementType type = a.in[0].type;
+  if (type == compiler::ElementType::I32) return false;
+  for (const auto* group : {&a.in, &a.out})
+    for (const DeviceTensor& t : *group)
+      if (t.type != type) return false;
+  const bool bf16 = type == compiler::ElementType::BF16;
+  long long T = a.seq.tokens();
+  if (a.launch.kind == compiler::LaunchKind::Rope) {
+    int heads = static_cast<int>(a.in[0].shape[1]), hd = static_cast<int>(a.in[0].shape[2]), inverse = a.launch.inverse;
+    float theta = static_cast<float>(a.launch.theta);
+    runLibraryKernel(compiler::rowKernelName("rope", bf16), T,
+                     {a.in[0].data, a.out[0].data, const_cast<int32_t*>(a.seq.positions.data()), &T, &heads, &hd, &theta,
+                      &inverse});
+    return true;
+  }
+  int d = static_cast<int>(a.in[0].shape.back());
+  long long rows = a.in[0].numel() / d;
+  float eps = static_cast<float>(a.launch.eps);
+  runLibraryKernel(compiler::rowKernelName("rms_norm_grad", bf16), rows,
+                   {a.in[0].data, a.in[1].data, a.out[0].data, &rows, &d, &eps});
+  return true;
+}
+
+// Cross entropy and its gradient on float or bf16 logits, i32 labels, fp32 losses and scales.
+bool HostEmulatedDevice::crossEntropy(const LaunchArgs& a) {
+  using compiler::ElementType;
+  const ElementType logits = a.in[0].type;
+  const bool grad = a.launch.kind == compiler::LaunchKind::CrossEntropyGrad;
+  if (logits == ElementType::I32 || a.in[1].type != ElementType::I32) return false;
+  if (grad ? (a.in[2].type != ElementType::F32 || a.out[0].type != logits) : a.out[0].type != ElementType::F32)
+    return false;
+  long long T = a.in[0].shape[0], V = a.in[0].shape[1];
+  checkLabels(a.in[1].i32(), T, V);
+  const bool bf16 = logits == ElementType::BF16;
+  if (grad)
+    runLibraryKernel(compiler::rowKernelName("cross_entropy_grad", bf16), T,
+                     {a.in[0].data, a.in[1].data, a.in[2].data, a.out[0].data, &T, &V});
+  else
+    runLibraryKernel(compiler::rowKernelName("cross_entropy", bf16), T, {a.in[0].data, a.in[1].data, a.out[0].data, &T, &V});
   return true;
 }
 
@@ -152,7 +201,7 @@ void HostEmulatedDevice::attention(const LaunchArgs& a) {
   int heads = s.heads;
   AttentionIntervals iv = attentionIntervals(a.seq, a.launch.mask);
   std::vector<float> lse(T * heads);
-  runAttentionKernel(compiler::attentionKernelName("forward", s.hd, s.bf16), (T + 15) / 16 * heads,
+  runLibraryKernel(compiler::attentionKernelName("forward", s.hd, s.bf16), (T + 15) / 16 * heads,
                      {a.in[0].data, a.in[1].data, a.in[2].data, a.out[0].data, nullptr, lse.data(), iv.lo.data(),
                       iv.hi.data(), &T, &heads});
 }
@@ -165,13 +214,13 @@ void HostEmulatedDevice::attentionGrad(const LaunchArgs& a) {
   // The forward again, for its output and log-sum-exp (the launch has neither), then dq (and D), then dk, dv.
   std::vector<float> lse(T * heads), D(T * heads), o32(a.in[0].numel());
   std::vector<char> o(a.in[0].bytes());
-  runAttentionKernel(compiler::attentionKernelName("forward", s.hd, s.bf16), (T + 15) / 16 * heads,
+  runLibraryKernel(compiler::attentionKernelName("forward", s.hd, s.bf16), (T + 15) / 16 * heads,
                      {a.in[0].data, a.in[1].data, a.in[2].data, o.data(), o32.data(), lse.data(), iv.lo.data(),
                       iv.hi.data(), &T, &heads});
-  runAttentionKernel(compiler::attentionKernelName("backward_dq", s.hd, s.bf16), (T + 15) / 16 * heads,
+  runLibraryKernel(compiler::attentionKernelName("backward_dq", s.hd, s.bf16), (T + 15) / 16 * heads,
                      {a.in[0].data, a.in[1].data, a.in[2].data, o32.data(), a.in[3].data, lse.data(), a.out[0].data, D.data(),
                       iv.lo.data(), iv.hi.data(), &T, &heads});
-  runAttentionKernel(compiler::attentionKernelName("backward_dkdv", s.hd, s.bf16), (T + 15) / 16 * heads,
+  runLibraryKernel(compiler::attentionKernelName("backward_dkdv", s.hd, s.bf16), (T + 15) / 16 * heads,
                      {a.in[0].data, a.in[1].data, a.in[2].data, a.in[3].data, lse.data(), D.data(), a.out[1].data,
                       a.out[2].data, iv.lo.data(), iv.hi.data(), iv.qlo.data(), iv.qhi.data(), &T, &heads});
 }

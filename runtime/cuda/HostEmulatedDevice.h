@@ -2,9 +2,9 @@
 // The CUDA target's generated kernels run on the host, for tests on machines without a GPU: the
 // bundle's CUDA C (compiler/codegen/cuda/CudaBundle.h) is compiled by the host C++ compiler against the
 // host half of hrm_device.cuh (one fiber per CUDA thread, barriers as rounds) and loaded with dlopen;
-// each fused launch runs with the grid its launch shape gives for T, and attention and its gradient run
-// hrmc's CUDA attention kernels (stdlib/cuda/hrm_attention.cuh) the same way. Memory, the other library
-// launches and the training kernels are the CPU device's: this device proves hrmc's own CUDA code, not
+// each fused launch runs with the grid its launch shape gives for T, and attention, RoPE, the RMSNorm
+// gradient and cross entropy run hrmc's hand-written CUDA kernels (stdlib/cuda/) the same way. Memory,
+// the matrix products, the other library launches and the training kernels are the CPU device's: this device proves hrmc's own CUDA code, not
 // the GPU's libraries.
 #include <memory>
 #include <string>
@@ -30,7 +30,7 @@ class HostEmulatedDevice final : public Device {
   // the compiler's messages when it does not compile.
   std::unique_ptr<LoadedKernels> load(const compiler::CompiledProgram& compiled) override;
 
-  // Attention and its gradient on the CUDA kernels (runOwn), the rest on the CPU's.
+  // The launches with CUDA kernels of hrmc's own run them (runOwn), the rest the CPU's.
 #define HRMC_LIBRARY_LAUNCH(Kind, name, HrmOp)                          \
   void launch##Kind(const LaunchArgs& args) override {                  \
     if (!runOwn(compiler::LaunchKind::Kind, args)) cpu_.launch##Kind(args); \
@@ -47,12 +47,14 @@ class HostEmulatedDevice final : public Device {
   bool runOwn(compiler::LaunchKind kind, const LaunchArgs& args);
   void attention(const LaunchArgs& args);
   void attentionGrad(const LaunchArgs& args);
-  // Runs one attention kernel (the attention library compiled for the host on first use).
-  void runAttentionKernel(const std::string& kernel, int64_t blocks, std::vector<void*> args);
+  bool rowKernel(const LaunchArgs& args);
+  bool crossEntropy(const LaunchArgs& args);
+  // Runs one of hrmc's hand-written kernels (stdlib/cuda/hrm_library.cu, compiled for the host on first use).
+  void runLibraryKernel(const std::string& kernel, int64_t blocks, std::vector<void*> args);
 
   cpu::CpuDevice cpu_;
   int threads_;
-  void* attentionLib_ = nullptr;
+  void* libraryLib_ = nullptr;
 };
 
 }  // namespace hrmc::runtime::cuda

@@ -150,19 +150,19 @@ TEST_P(CudaHostEmulation, MatchesTheCpuBackend) {
 }
 INSTANTIATE_TEST_SUITE_P(Models, CudaHostEmulation, ::testing::ValuesIn(allCases()), caseName);
 
-// The attention kernels (stdlib/cuda/hrm_attention.cuh) compile for sm_80 and sm_90: every instance
+// The hand-written kernels (stdlib/cuda/hrm_library.cu) compile for sm_80 and sm_90: every instance
 // reported by ptxas, none spilling, each within the 48 KiB of static shared memory.
-TEST(CudaAttention, EveryKernelCompilesForSm80AndSm90WithoutSpills) {
+TEST(CudaLibrary, EveryKernelCompilesForSm80AndSm90WithoutSpills) {
   std::string error;
   const compiler::Nvrtc* nvrtc = compiler::Nvrtc::get(error);
   if (!nvrtc) GTEST_SKIP() << error;
   for (const char* arch : {"sm_80", "sm_90"}) {
     compiler::NvrtcResult out;
-    ASSERT_TRUE(nvrtc->compile(compiler::cudaAttentionSource(), "hrm_attention_kernels.cu", compiler::cudaHeaders(), arch,
+    ASSERT_TRUE(nvrtc->compile(compiler::cudaLibrarySource(), "hrm_library.cu", compiler::cudaHeaders(), arch,
                                {}, out, error))
         << error;
     const auto reports = compiler::parsePtxasReport(out.log);
-    EXPECT_EQ(reports.size(), 18u) << out.log;  // 3 kernels × 3 head dims × 2 dtypes
+    EXPECT_EQ(reports.size(), 26u) << out.log;  // attention: 3 kernels × 3 head dims × 2 dtypes; 4 row kernels × 2
     for (const auto& r : reports) {
       EXPECT_EQ(r.spillStores + r.spillLoads, 0) << r.kernel << " on " << arch;
       EXPECT_LE(r.sharedBytes, 48 * 1024) << r.kernel;
