@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Rewrites tests/compiler/fused_tiny_k2.check: the kernels of the tiny HRM-Text's train step at K = 2
-# (`hrmc inspect --emit=fused`), one FileCheck line per output line, so that a change to the partition
-# or the fused kernels shows up as a diff in review (like tinygrad's process replay).
+# Rewrites the goldens of the tiny HRM-Text's train step at K = 2, one FileCheck line per output line,
+# so that a change to the partition, the fused kernels or the generated CUDA C shows up as a diff in
+# review (like tinygrad's process replay):
+#   tests/compiler/fused_tiny_k2.check  `hrmc inspect --emit=fused` (the launches and fused kernels)
+#   tests/compiler/cuda_tiny_k2.check   `hrmc inspect --target cuda --emit=cuda` (the CUDA C)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out=$root/tests/compiler/fused_tiny_k2.check
-"$root/build/tools/hrmc/hrmc" inspect "$root/models/hrm_text.hrm" --preset tiny -K 2 --emit=fused --no-locations |
-  python3 -c '
+
+# golden OUT ARGS...: hrmc inspect models/hrm_text.hrm --preset tiny -K 2 ARGS, as FileCheck lines in OUT.
+golden() {
+  local out=$root/tests/compiler/$1; shift
+  "$root/build/tools/hrmc/hrmc" inspect "$root/models/hrm_text.hrm" --preset tiny -K 2 "$@" |
+    python3 -c '
 import re, sys
-root = sys.argv[1]
-print("// Golden of `hrmc inspect models/hrm_text.hrm --preset tiny -K 2 --emit=fused --no-locations`;")
+root, args = sys.argv[1], sys.argv[2]
+print("// Golden of `hrmc inspect models/hrm_text.hrm --preset tiny -K 2 " + args + "`;")
 print("// rewrite it with tools/update-fused-golden.sh and review the diff.")
 first = True
 for line in sys.stdin.read().splitlines():
@@ -22,5 +27,9 @@ for line in sys.stdin.read().splitlines():
         print("// CHECK-EMPTY:"); continue
     print(("// CHECK: " if first else "// CHECK-NEXT: ") + line)
     first = False
-' "$root" > "$out"
-echo "wrote $out ($(wc -l < "$out") lines)"
+' "$root" "$*" > "$out"
+  echo "wrote $out ($(wc -l < "$out") lines)"
+}
+
+golden fused_tiny_k2.check --emit=fused --no-locations
+golden cuda_tiny_k2.check --target cuda --emit=cuda
