@@ -112,6 +112,13 @@ class Partitioner {
     }
     for (Operation& op : fn_.front().without_terminator()) {
       if (isRecomputed(&op)) continue;  // cloned into each kernel that reads it
+      // A master weight's bf16 copy (the bf16 pass converts each fp32 argument where the function
+      // starts) is an argument of its own: the runtime binds the copy the optimizer keeps, or rounds.
+      if (auto c = mlir::dyn_cast<hrm::ConvertOp>(op))
+        if (auto arg = mlir::dyn_cast<mlir::BlockArgument>(c.getX()); arg && elementTypeOf(c.getType()) == ElementType::BF16) {
+          newValue(c.getResult(), static_cast<int>(arg.getArgNumber()));
+          continue;
+        }
       if (auto e = mlir::dyn_cast<hrm::EmbeddingOp>(op))
         if (auto arg = mlir::dyn_cast<mlir::BlockArgument>(e.getTokens()))
           program_.tokenChecks.emplace_back(ids_.lookup(arg),

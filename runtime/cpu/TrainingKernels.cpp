@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "runtime/cpu/ThreadPool.h"
+#include "runtime/tensor/Bf16.h"
 
 namespace hrmc::runtime::cpu {
 
@@ -41,6 +42,7 @@ void adamAtan2(const AdamAtan2Tensors& t, int64_t n, const AdamAtan2Step& s) {
 #pragma omp simd
         for (int64_t i = 0; i < len; ++i) ema[i] += s.emaKeep * (w[i] - ema[i]);
       }
+      if (t.wBf16) roundToBf16Bits(w, t.wBf16 + b0, len);
     }
   });
 }

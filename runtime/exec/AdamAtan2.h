@@ -4,7 +4,8 @@
 // every backend's update kernel takes. The element-wise update itself is each backend's kernel (the
 // reference executor's plain loop is the oracle the others are tested against):
 //   w ← w·decay;  m ← m + (1−β1)(g − m);  v ← β2·v + (1−β2)·g²;  w ← w − stepSize · atan2(m, √v / √bc2)
-//   ema ← ema + (1 − emaDecay)(w − ema)
+//   ema ← ema + (1 − emaDecay)(w − ema);  wBf16 ← bf16(w) where the device keeps a bf16 copy
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -42,11 +43,13 @@ struct AdamAtan2Step {
 };
 AdamAtan2Step adamAtan2Step(const AdamAtan2Config& config, float step, double lr);
 
-// The arrays one update reads and writes (ema is null without an EMA).
+// The arrays one update reads and writes (ema is null without an EMA; wBf16, when not null, receives
+// the updated weight rounded to bf16 in the same pass: the copy bf16 programs read).
 struct AdamAtan2Tensors {
   float* w;
   const float* g;
   float *m, *v, *ema;
+  uint16_t* wBf16 = nullptr;
 };
 
 }  // namespace hrmc::runtime

@@ -1,5 +1,7 @@
 #include "runtime/exec/DeviceTraining.h"
 
+#include <algorithm>
+
 namespace hrmc::runtime {
 
 DeviceTraining::DeviceTraining(Device& device, Runners runners, const WeightMap& params, const OptimizerState& state,
@@ -38,9 +40,23 @@ HostTensor<float> DeviceTraining::download(const DeviceBuffer& b, const std::vec
   return t;
 }
 
+void DeviceTraining::keepBf16Copies(const compiler::KernelProgram& program) {
+  const bool readsBf16 = std::any_of(program.values.begin(), program.values.end(), [&](const compiler::ProgramValue& v) {
+    return v.argument >= 0 && v.type == compiler::ElementType::BF16 && params_.count(program.argumentNames[v.argument]);
+  });
+  if (!readsBf16) return;
+  for (auto& [name, p] : params_) {
+    if (p.bf16.bytes() > 0) continue;
+    p.bf16 = DeviceBuffer(device_, p.numel * static_cast<int64_t>(sizeof(uint16_t)));
+    device_.roundToBf16(p.w.f32(), reinterpret_cast<uint16_t*>(p.bf16.data()), p.numel);
+    views_[name].bf16 = reinterpret_cast<const uint16_t*>(p.bf16.data());
+  }
+}
+
 StepScalars DeviceTraining::accumulate(const std::string& function, const std::vector<std::string>& gradientNames,
                                        const PackedBatch& batch, double weight) {
   ProgramRunner& runner = runners_(function);
+  keepBf16Copies(runner.program());
   runner.run(batch, views_);
   checkTrainStepResults(function, runner.resultCount(), gradientNames);
   float scalars[3];
@@ -63,8 +79,9 @@ void DeviceTraining::step(double lr) {
     if (!p.hasGradient) continue;  // skipped entirely, as the reference does
     communicator_.allReduceSum(p.grad.f32(), p.numel);
     p.step += 1.0f;
-    device_.adamAtan2({p.w.f32(), p.grad.f32(), p.m.f32(), p.v.f32(), config_.emaDecay > 0 ? p.ema.f32() : nullptr}, p.numel,
-                      adamAtan2Step(config_, p.step, lr));
+    device_.adamAtan2({p.w.f32(), p.grad.f32(), p.m.f32(), p.v.f32(), config_.emaDecay > 0 ? p.ema.f32() : nullptr,
+                       p.bf16.bytes() > 0 ? reinterpret_cast<uint16_t*>(p.bf16.data()) : nullptr},
+                      p.numel, adamAtan2Step(config_, p.step, lr));
     device_.zero(p.grad.f32(), p.numel);
     p.hasGradient = false;
   }
@@ -91,7 +108,8 @@ OptimizerState DeviceTraining::optimizerState() const {
 
 int64_t DeviceTraining::residentBytes() const {
   int64_t bytes = 0;
-  for (const auto& [name, p] : params_) bytes += p.w.bytes() + p.grad.bytes() + p.m.bytes() + p.v.bytes() + p.ema.bytes();
+  for (const auto& [name, p] : params_)
+    bytes += p.w.bytes() + p.bf16.bytes() + p.grad.bytes() + p.m.bytes() + p.v.bytes() + p.ema.bytes();
   return bytes;
 }
 

@@ -2,8 +2,8 @@
 // Device-resident training for every backend that runs compiled programs on a Device: each weight, its
 // gradient accumulator, moments and EMA are device buffers bound once; the train step's gradients are
 // added to the accumulators where they were computed, summed over the communicator's ranks, and the
-// AdamATan2 + EMA update runs as the device's kernel. Only the three scalars of each micro-batch cross
-// to the host.
+// AdamATan2 + EMA update runs as the device's kernel, writing the bf16 copies bf16 programs read in
+// the same pass. Only the three scalars of each micro-batch cross to the host.
 #include <functional>
 #include <map>
 #include <string>
@@ -34,13 +34,16 @@ class DeviceTraining final : public Training {
   struct Param {
     std::vector<int64_t> shape;
     int64_t numel = 0;
-    DeviceBuffer w;
+    DeviceBuffer w, bf16;  // bf16: the weight's bf16 copy, once a program reads one
     // trained weights only:
     DeviceBuffer grad, m, v, ema;
     float step = 0;
     bool trainable = false, hasGradient = false;
   };
   DeviceBuffer upload(const HostTensor<float>& t);
+  // Makes the bf16 copies of every weight the first time a program reads weights in bf16; the
+  // optimizer step then writes them with the weights.
+  void keepBf16Copies(const compiler::KernelProgram& program);
   HostTensor<float> download(const DeviceBuffer& b, const std::vector<int64_t>& shape) const;
 
   Device& device_;

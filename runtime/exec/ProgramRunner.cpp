@@ -72,7 +72,9 @@ void ProgramRunner::run(const PackedBatch& batch, const WeightViews& weights) {
     }
     auto w = weights.find(name);
     checkWeightShape(name, w == weights.end() ? nullptr : w->second.shape, t.shape);
-    if (pv.type == ElementType::BF16) {  // a bf16 buffer (zL_init): round what the caller bound
+    if (pv.type == ElementType::BF16 && w->second.bf16) {  // the optimizer's bf16 copy
+      t.data = reinterpret_cast<char*>(const_cast<uint16_t*>(w->second.bf16));
+    } else if (pv.type == ElementType::BF16) {  // round what the caller bound (a weight's copy, zL_init)
       DeviceBuffer& bits = bf16Arguments_.emplace_back(device_, std::max<int64_t>(kArenaAlignment, t.bytes()));
       device_.roundToBf16(w->second.data, reinterpret_cast<uint16_t*>(bits.data()), t.numel());
       t.data = bits.data();

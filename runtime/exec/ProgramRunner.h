@@ -18,10 +18,12 @@
 
 namespace hrmc::runtime {
 
-// A weight in device memory, fp32, and its shape.
+// A weight in device memory, fp32, and its shape; bf16, when not null, its bf16 copy kept current by
+// the optimizer (bf16 programs read it; without one they round the fp32 weight at every run).
 struct WeightView {
   const float* data = nullptr;
   const std::vector<int64_t>* shape = nullptr;
+  const uint16_t* bf16 = nullptr;
 };
 using WeightViews = std::map<std::string, WeightView>;
 // Views of host weights, for a device whose memory is the host's (the CPU).

@@ -103,6 +103,32 @@ TEST_P(TrainingOn, AccumulateAndStepGiveTheHostComputationBitForBit) {
   }
 }
 
+// bf16 programs read the weights' bf16 copies; where the device keeps them (the CPU backend), the
+// optimizer step rewrites them with the weights. Every step's scalars equal those of the same step run
+// on the read-back fp32 weights (rounded at that run), bit for bit: the copies are never stale.
+TEST_P(TrainingOn, Bf16StepsSeeTheUpdatedWeights) {
+  hrmc::testing::GoldenCase t;
+  std::string error;
+  ASSERT_TRUE(t.module->setPrecision(compiler::Precision::BF16, error)) << error;
+  std::unique_ptr<Backend> backend = makeBackend(GetParam(), *t.module);
+  const std::string fn = t.module->trainStep(2, error);
+  ASSERT_FALSE(fn.empty()) << error;
+  const std::vector<std::string> names = t.module->gradientNames(fn);
+  const AdamAtan2Config config;
+  SingleProcess single;
+  std::unique_ptr<Training> training = backend->bindTraining(t.weights, freshFor(t, config), config, single);
+  double first = 0;
+  for (int step = 0; step < 3; ++step) {
+    const std::vector<HostTensor<float>> want = backend->run(fn, t.batch, training->parameters());
+    const StepScalars got = training->accumulate(fn, names, t.batch, 1.0);
+    EXPECT_EQ(got.loss, want[0].data[0]) << "step " << step;
+    EXPECT_EQ(got.accuracy, want[1].data[0]) << "step " << step;
+    if (step == 0) first = got.loss;
+    training->step(3e-3);
+  }
+  EXPECT_NE(training->accumulate(fn, names, t.batch, 1.0).loss, first);  // the weights did move
+}
+
 TEST_P(TrainingOn, OptimizerStateThatDoesNotFitIsNamed) {
   hrmc::testing::GoldenCase t;
   std::unique_ptr<Backend> backend = makeBackend(GetParam(), *t.module);
