@@ -146,7 +146,9 @@ bool HostEmulatedDevice::runOwn(compiler::LaunchKind kind, const LaunchArgs& a) 
   if (kind == LaunchKind::Attention) attention(a);
   else if (kind == LaunchKind::AttentionGrad) attentionGrad(a);
   else if (kind == LaunchKind::Rope || kind == LaunchKind::RmsNormGrad) return rowKernel(a);
-  else if (kind == LaunchKind::CrossEntropy || kind == LaunchKind::CrossEntropyGrad) return crossEntropy(a);
+  else if (kind == LaunchKind::CrossEntropy || kind == LaunchKind::CrossEntropyGrad || kind == LaunchKind::ArgmaxMatch)
+    return crossEntropy(a);
+  else if (kind == LaunchKind::EmbeddingGrad) return embeddingGrad(a);
   else return false;
   return true;
 }
@@ -176,11 +178,13 @@ bool HostEmulatedDevice::rowKernel(const LaunchArgs& a) {
   return true;
 }
 
-// Cross entropy and its gradient on float or bf16 logits, i32 labels, fp32 losses and scales.
+// Cross entropy, its gradient and the argmax match on float or bf16 logits, i32 labels, fp32 losses,
+// matches and scales.
 bool HostEmulatedDevice::crossEntropy(const LaunchArgs& a) {
   using compiler::ElementType;
   const ElementType logits = a.in[0].type;
   const bool grad = a.launch.kind == compiler::LaunchKind::CrossEntropyGrad;
+  const char* kernel = grad ? "cross_entropy_grad" : a.launch.kind == compiler::LaunchKind::ArgmaxMatch ? "argmax_match" : "cross_entropy";
   if (logits == ElementType::I32 || a.in[1].type != ElementType::I32) return false;
   if (grad ? (a.in[2].type != ElementType::F32 || a.out[0].type != logits) : a.out[0].type != ElementType::F32)
     return false;
@@ -191,8 +195,28 @@ bool HostEmulatedDevice::crossEntropy(const LaunchArgs& a) {
     runLibraryKernel(compiler::rowKernelName("cross_entropy_grad", bf16), T,
                      {a.in[0].data, a.in[1].data, a.in[2].data, a.out[0].data, &T, &V});
   else
-    runLibraryKernel(compiler::rowKernelName("cross_entropy", bf16), T, {a.in[0].data, a.in[1].data, a.out[0].data, &T, &V});
+    runLibraryKernel(compiler::rowKernelName(kernel, bf16), T, {a.in[0].data, a.in[1].data, a.out[0].data, &T, &V});
   return true;
+}
+
+// The embedding gradient with fp32 gradients and table (the token ids were checked before the run).
+bool HostEmulatedDevice::embeddingGrad(const LaunchArgs& a) {
+  using compiler::ElementType;
+  if (a.in[0].type != ElementType::I32 || a.in[1].type != ElementType::F32 || a.out[0].type != ElementType::F32)
+    return false;
+  long long T = a.in[0].numel(), d = a.in[1].shape.back(), vocab = a.launch.vocab;
+  runLibraryKernel("hrm_embedding_grad_f32", (d + threads_ - 1) / threads_,
+                   {a.in[0].data, a.in[1].data, a.out[0].data, &T, &d, &vocab});
+  return true;
+}
+
+void HostEmulatedDevice::adamAtan2(const AdamAtan2Tensors& t, int64_t n, const AdamAtan2Step& s) {
+  long long count = n;
+  float decay = s.decay, omb1 = s.oneMinusBeta1, b2 = s.beta2, omb2 = s.oneMinusBeta2, step = s.stepSize,
+        bc2 = s.bc2Sqrt, keep = s.emaKeep;
+  runLibraryKernel("hrm_adam_atan2_kernel", std::min<int64_t>((n + 255) / 256, 1024),
+                   {t.w, const_cast<float*>(t.g), t.m, t.v, s.ema ? t.ema : nullptr, t.wBf16, &count, &decay, &omb1, &b2,
+                    &omb2, &step, &bc2, &keep});
 }
 
 void HostEmulatedDevice::attention(const LaunchArgs& a) {

@@ -3,8 +3,9 @@
 // bundle's CUDA C (compiler/codegen/cuda/CudaBundle.h) is compiled by the host C++ compiler against the
 // host half of hrm_device.cuh (one fiber per CUDA thread, barriers as rounds) and loaded with dlopen;
 // each fused launch runs with the grid its launch shape gives for T, and attention, RoPE, the RMSNorm
-// gradient and cross entropy run hrmc's hand-written CUDA kernels (stdlib/cuda/) the same way. Memory,
-// the matrix products, the other library launches and the training kernels are the CPU device's: this device proves hrmc's own CUDA code, not
+// gradient, cross entropy, the argmax match, the embedding gradient and the optimizer run hrmc's
+// hand-written CUDA kernels (stdlib/cuda/) the same way. Memory, the matrix products, the other
+// library launches and the gradient accumulation are the CPU device's: this device proves hrmc's own CUDA code, not
 // the GPU's libraries.
 #include <memory>
 #include <string>
@@ -40,7 +41,8 @@ class HostEmulatedDevice final : public Device {
   void roundToBf16(const float* src, uint16_t* dst, int64_t n) override { cpu_.roundToBf16(src, dst, n); }
   void zero(float* data, int64_t n) override { cpu_.zero(data, n); }
   void accumulate(float* acc, const float* g, float weight, int64_t n) override { cpu_.accumulate(acc, g, weight, n); }
-  void adamAtan2(const AdamAtan2Tensors& t, int64_t n, const AdamAtan2Step& step) override { cpu_.adamAtan2(t, n, step); }
+  // The optimizer on the CUDA kernel (stdlib/cuda/hrm_train.cuh).
+  void adamAtan2(const AdamAtan2Tensors& t, int64_t n, const AdamAtan2Step& step) override;
 
  private:
   // Runs the library launches that have CUDA kernels of hrmc's own; false for the others.
@@ -49,6 +51,7 @@ class HostEmulatedDevice final : public Device {
   void attentionGrad(const LaunchArgs& args);
   bool rowKernel(const LaunchArgs& args);
   bool crossEntropy(const LaunchArgs& args);
+  bool embeddingGrad(const LaunchArgs& args);
   // Runs one of hrmc's hand-written kernels (stdlib/cuda/hrm_library.cu, compiled for the host on first use).
   void runLibraryKernel(const std::string& kernel, int64_t blocks, std::vector<void*> args);
 

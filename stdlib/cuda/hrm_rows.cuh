@@ -1,6 +1,7 @@
 // Row-wise library kernels, one block per token row (grid-stride over rows), each the CUDA form of a
 // CPU backend kernel with the same fp32 math (runtime/cpu/CpuKernels.h, LossKernels.h):
-//   RoPE (rotate-half, the inverse its transpose), the RMSNorm gradient, cross entropy and its gradient.
+//   RoPE (rotate-half, the inverse its transpose), the RMSNorm gradient, cross entropy and its
+//   gradient, the argmax match; and, over columns, the embedding gradient.
 // Elem is float or hrm_bf16 (storage; bf16 results rounded once). Labels were checked on the host.
 #pragma once
 
@@ -96,6 +97,34 @@ HRM_DEVICE void hrm_cross_entropy_grad(const Elem* __restrict__ logits, const in
   }
 }
 
+// match[t] = 1 where the label is valid and the first maximum of logits[t] is at it, else 0.
+template <typename Elem>
+HRM_DEVICE void hrm_argmax_match(const Elem* __restrict__ logits, const int* __restrict__ labels,
+                                 float* __restrict__ match, long long T, long long V) {
+  for (long long t = hrm_block(); t < T; t += hrm_blocks()) {
+    const Elem* row = logits + t * V;
+    float m = hrm_f32_bits(0xff800000u);
+    for (long long j = hrm_thread(); j < V; j += hrm_threads()) m = fmaxf(m, hrm_load(row + j));
+    m = hrm_block_max(m);
+    float first = static_cast<float>(V);  // this thread's first column holding the maximum (exact below 2^24)
+    for (long long j = hrm_thread(); j < V; j += hrm_threads())
+      if (hrm_load(row + j) == m && static_cast<float>(j) < first) first = static_cast<float>(j);
+    first = -hrm_block_max(-first);
+    if (hrm_thread() == 0)
+      match[t] = labels[t] != kIgnoreLabel && static_cast<long long>(first) == labels[t] ? 1.0f : 0.0f;
+  }
+}
+
+// table [vocab, d] = Σ_t onehot(tokens[t]) ⊗ g[t]: each thread of the grid owns columns and walks the
+// tokens in order (deterministic, no atomics).
+HRM_DEVICE void hrm_embedding_grad(const int* __restrict__ tokens, const float* __restrict__ g,
+                                   float* __restrict__ table, long long T, long long d, long long vocab) {
+  for (long long c = hrm_block() * hrm_threads() + hrm_thread(); c < d; c += hrm_blocks() * hrm_threads()) {
+    for (long long v = 0; v < vocab; ++v) table[v * d + c] = 0.0f;
+    for (long long t = 0; t < T; ++t) table[static_cast<long long>(tokens[t]) * d + c] += g[t * d + c];
+  }
+}
+
 #define HRM_ROW_KERNELS(Elem, suffix)                                                                                \
   HRM_KERNEL void __launch_bounds__(256) hrm_rope_##suffix(const Elem* x, Elem* y, const int* positions, long long T, \
                                                            int heads, int hd, float theta, int inverse) {            \
@@ -113,6 +142,12 @@ HRM_DEVICE void hrm_cross_entropy_grad(const Elem* __restrict__ logits, const in
       const Elem* logits, const int* labels, const float* g, Elem* dlogits, long long T, long long V) {              \
     hrm_cross_entropy_grad<Elem>(logits, labels, g, dlogits, T, V);                                                  \
   }                                                                                                                  \
+  HRM_KERNEL void __launch_bounds__(256) hrm_argmax_match_##suffix(const Elem* logits, const int* labels, float* match, \
+                                                                   long long T, long long V) {                       \
+    hrm_argmax_match<Elem>(logits, labels, match, T, V);                                                             \
+  }                                                                                                                  \
+  HRM_HOST_ENTRY(hrm_argmax_match_##suffix, (const Elem*)args[0], (const int*)args[1], (float*)args[2],              \
+                 *(const long long*)args[3], *(const long long*)args[4])                                             \
   HRM_HOST_ENTRY(hrm_rope_##suffix, (const Elem*)args[0], (Elem*)args[1], (const int*)args[2],                       \
                  *(const long long*)args[3], *(const int*)args[4], *(const int*)args[5], *(const float*)args[6],     \
                  *(const int*)args[7])                                                                               \
@@ -122,3 +157,11 @@ HRM_DEVICE void hrm_cross_entropy_grad(const Elem* __restrict__ logits, const in
                  *(const long long*)args[3], *(const long long*)args[4])                                             \
   HRM_HOST_ENTRY(hrm_cross_entropy_grad_##suffix, (const Elem*)args[0], (const int*)args[1], (const float*)args[2],  \
                  (Elem*)args[3], *(const long long*)args[4], *(const long long*)args[5])
+
+#define HRM_COLUMN_KERNELS                                                                                          \
+  HRM_KERNEL void __launch_bounds__(256) hrm_embedding_grad_f32(const int* tokens, const float* g, float* table,     \
+                                                                long long T, long long d, long long vocab) {         \
+    hrm_embedding_grad(tokens, g, table, T, d, vocab);                                                               \
+  }                                                                                                                  \
+  HRM_HOST_ENTRY(hrm_embedding_grad_f32, (const int*)args[0], (const float*)args[1], (float*)args[2],                    \
+                 *(const long long*)args[3], *(const long long*)args[4], *(const long long*)args[5])

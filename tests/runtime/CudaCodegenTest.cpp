@@ -16,6 +16,8 @@
 #include "runtime/cpu/CpuBackend.h"
 #include "compiler/codegen/cuda/DeviceHeader.h"
 #include "runtime/cuda/HostEmulatedDevice.h"
+#include "runtime/exec/DeviceTraining.h"
+#include "runtime/reference/ReferenceTraining.h"
 #include "runtime/reference/ReferenceKernels.h"
 #include "tests/runtime/AttentionCase.h"
 #include "tests/runtime/RandomCase.h"
@@ -162,7 +164,8 @@ TEST(CudaLibrary, EveryKernelCompilesForSm80AndSm90WithoutSpills) {
                                {}, out, error))
         << error;
     const auto reports = compiler::parsePtxasReport(out.log);
-    EXPECT_EQ(reports.size(), 26u) << out.log;  // attention: 3 kernels × 3 head dims × 2 dtypes; 4 row kernels × 2
+    // attention: 3 kernels × 3 head dims × 2 dtypes; 5 row kernels × 2 dtypes; the embedding gradient; the optimizer
+    EXPECT_EQ(reports.size(), 30u) << out.log;
     for (const auto& r : reports) {
       EXPECT_EQ(r.spillStores + r.spillLoads, 0) << r.kernel << " on " << arch;
       EXPECT_LE(r.sharedBytes, 48 * 1024) << r.kernel;
@@ -256,6 +259,88 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CudaAttention,
                                            AttentionCaseParam{compiler::MaskKind::Causal, 1, 64},
                                            AttentionCaseParam{compiler::MaskKind::Full, 2, 32},
                                            AttentionCaseParam{compiler::MaskKind::PrefixLM, 1, 128}));
+
+// Device-resident training with hrmc's CUDA code on the host: the train step's kernels and the
+// AdamATan2 + EMA kernel (writing the bf16 copies in bf16), three steps against the CPU backend's
+// training. Weights are not compared element by element: AdamATan2's first steps move a weight by
+// about ±lr whatever the gradient's size, so a gradient within rounding of 0 may take either sign. The
+// losses agree within 1e-5 (fp32) and 2⁻⁷ (bf16) relative; the optimizer kernel alone is compared with
+// the reference loop below.
+TEST_P(CudaHostEmulation, TrainingStepsMatchTheCpuBackend) {
+  if (std::string(GetParam().model) != "hrm_text") GTEST_SKIP() << "one model is enough for the optimizer";
+  std::unique_ptr<dsl::FrontendResult> fe;
+  auto module = tinyModule("hrm_text", GetParam().precision, fe);
+  ASSERT_TRUE(module);
+  std::mt19937 rng(9);
+  const WeightMap weights = hrmc::testing::randomWeights(*module, rng, 0.0f);
+  PackedBatch batch = hrmc::testing::randomPackedBatch(rng, 61, 512);
+  hrmc::testing::labelResponses(batch);
+  std::string error;
+  const std::string fn = module->trainStep(2, error);
+  ASSERT_FALSE(fn.empty()) << error;
+  const std::vector<std::string> names = module->gradientNames(fn);
+  const AdamAtan2Config config;
+  WeightMap trainable;
+  for (const auto& w : module->weights())
+    if (w.trainable) trainable[w.name] = weights.at(w.name);
+  SingleProcess single;
+  cpu::CpuBackend cpuBackend(compilerFor(*module, "cpu"));
+  std::unique_ptr<Training> want = cpuBackend.bindTraining(weights, freshOptimizerState(config, trainable), config, single);
+  cuda::HostEmulatedDevice device(8);
+  std::map<std::string, std::unique_ptr<ProgramRunner>> runners;
+  DeviceTraining got(
+      device,
+      [&](const std::string& f) -> ProgramRunner& {
+        auto& r = runners[f];
+        if (!r) {
+          std::string e;
+          const compiler::CompiledProgram* c = module->compile(f, "cuda", e);
+          if (!c) throw ExecError(e);
+          r = std::make_unique<ProgramRunner>(*c, device);
+        }
+        return *r;
+      },
+      weights, freshOptimizerState(config, trainable), config, single);
+  const double tolerance = GetParam().precision == compiler::Precision::F32 ? 1e-5 : 1.0 / 128;
+  double first = 0, worst = 0;
+  for (int step = 0; step < 3; ++step) {
+    const StepScalars a = want->accumulate(fn, names, batch, 1.0), b = got.accumulate(fn, names, batch, 1.0);
+    worst = std::max(worst, std::fabs(b.loss - a.loss) / std::fabs(a.loss));
+    EXPECT_NEAR(b.loss, a.loss, tolerance * std::fabs(a.loss)) << "step " << step;
+    if (step == 0) first = a.loss;
+    else EXPECT_LT(b.loss, first) << "step " << step << ": the updates are real and go downhill";
+    want->step(1e-3);
+    got.step(1e-3);
+  }
+  std::cout << "training on the CUDA code (" << compiler::spell(GetParam().precision) << "): losses of 3 steps within "
+            << worst << " of the CPU backend's\n";
+}
+
+// The AdamATan2 + EMA kernel against the reference loop on the same arrays (zero gradients included),
+// and the bf16 copy it writes equal to its weights rounded.
+TEST(CudaOptimizer, MatchesTheReferenceLoopAndWritesTheBf16Copy) {
+  const int64_t n = 1000;
+  std::mt19937 rng(21);
+  std::vector<float> w = randomRows(rng, n, 0.5f), g = randomRows(rng, n, 1e-3f), m = randomRows(rng, n, 1e-4f),
+                     v = randomRows(rng, n, 1e-4f), ema = randomRows(rng, n, 0.5f);
+  for (float& x : v) x = x * x;
+  for (int64_t i = 0; i < n; i += 10) g[i] = 0.0f;
+  std::vector<float> w2 = w, m2 = m, v2 = v, ema2 = ema;
+  std::vector<uint16_t> copy(n, 0x7fc0);
+  const AdamAtan2Config config;
+  const AdamAtan2Step s = adamAtan2Step(config, 3.0f, 2e-3);
+  referenceAdamAtan2({w.data(), g.data(), m.data(), v.data(), ema.data()}, n, s);
+  cuda::HostEmulatedDevice device(16);
+  device.adamAtan2({w2.data(), g.data(), m2.data(), v2.data(), ema2.data(), copy.data()}, n, s);
+  std::vector<uint16_t> rounded(n);
+  roundToBf16Bits(w2.data(), rounded.data(), n);
+  double worst = 0;
+  for (int64_t i = 0; i < n; ++i)
+    for (auto [a, b] : {std::pair{w2[i], w[i]}, {m2[i], m[i]}, {v2[i], v[i]}, {ema2[i], ema[i]}})
+      worst = std::max(worst, std::fabs(double(a) - b) / (1e-6 + std::fabs(b)));
+  EXPECT_LT(worst, 1e-6);
+  EXPECT_EQ(copy, rounded);
+}
 
 TEST(CudaTarget, AnArchitectureNvrtcDoesNotKnowIsAnErrorNamingIt) {
   std::string error;
