@@ -202,7 +202,7 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--option,-o", o->options, "run config override SECTION.KEY=VALUE, e.g. train.lr=1e-3 (repeatable)");
   cmd->add_option("--steps", o->steps, "number of optimizer steps (overrides train.steps)");
   cmd->add_option("--output", o->output, "run folder: metrics.jsonl, loss.svg, checkpoints/ (overrides output)");
-  cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled; default), reference or cuda (overrides train.backend)")
+  cmd->add_option("--backend", o->backend, "cpu (fused, JIT-compiled; default), reference, or cuda (NVIDIA GPUs; its runtime is not built yet) (overrides train.backend)")
       ->check(CLI::IsMember(backendChoices()));
   CLI::Option* precision = addPrecisionOption(*cmd, o->precision, /*withAuto=*/true);
   precision->description(precision->get_description() + " (overrides train.precision)");
