@@ -149,6 +149,9 @@ bool HostEmulatedDevice::runOwn(compiler::LaunchKind kind, const LaunchArgs& a) 
   else if (kind == LaunchKind::CrossEntropy || kind == LaunchKind::CrossEntropyGrad || kind == LaunchKind::ArgmaxMatch)
     return crossEntropy(a);
   else if (kind == LaunchKind::EmbeddingGrad) return embeddingGrad(a);
+  else if (kind == LaunchKind::Unbroadcast || kind == LaunchKind::MaxGrad || kind == LaunchKind::LabelMean ||
+           kind == LaunchKind::LabelMeanGrad || kind == LaunchKind::ExactMatch)
+    return smallKernel(a);
   else return false;
   return true;
 }
@@ -207,6 +210,62 @@ bool HostEmulatedDevice::embeddingGrad(const LaunchArgs& a) {
   long long T = a.in[0].numel(), d = a.in[1].shape.back(), vocab = a.launch.vocab;
   runLibraryKernel("hrm_embedding_grad_f32", (d + threads_ - 1) / threads_,
                    {a.in[0].data, a.in[1].data, a.out[0].data, &T, &d, &vocab});
+  return true;
+}
+
+// hrm_rows.cuh's HrmShape, as the kernels take it by value.
+struct KernelShape {
+  long long dims[8];
+  long long toStride[8];
+  int rank;
+};
+
+// Unbroadcast, the max gradient, the label means and exact match (fp32 values, i32 labels).
+bool HostEmulatedDevice::smallKernel(const LaunchArgs& a) {
+  using compiler::ElementType;
+  using compiler::LaunchKind;
+  const LaunchKind kind = a.launch.kind;
+  auto is = [](const DeviceTensor& t, ElementType type) { return t.type == type; };
+  const int64_t blocks = (a.out[0].numel() + 255) / 256;
+  if (kind == LaunchKind::Unbroadcast) {
+    const std::vector<int64_t>& from = a.in[0].shape;
+    const std::vector<int64_t>& to = a.out[0].shape;
+    if (!is(a.in[0], ElementType::F32) || !is(a.out[0], ElementType::F32) || from.size() > 8) return false;
+    KernelShape shape{};
+    shape.rank = static_cast<int>(from.size());
+    const size_t lead = from.size() - to.size();
+    for (size_t j = to.size(), stride = 1; j-- > 0;) {  // the output's stride per input dimension, as the CPU
+      if (to[j] != 1) shape.toStride[lead + j] = static_cast<long long>(stride);
+      stride *= static_cast<size_t>(to[j]);
+    }
+    for (size_t d = 0; d < from.size(); ++d) shape.dims[d] = from[d];
+    long long n = a.out[0].numel();
+    runLibraryKernel("hrm_unbroadcast_f32", blocks, {a.in[0].data, a.out[0].data, &shape, &n});
+    return true;
+  }
+  if (kind == LaunchKind::MaxGrad) {
+    if (!is(a.in[0], ElementType::F32) || !is(a.in[1], ElementType::F32) || !is(a.out[0], ElementType::F32)) return false;
+    const std::vector<int64_t>& s = a.in[0].shape;
+    long long outer = 1, inner = 1, dim = s[a.launch.axis];
+    for (int64_t i = 0; i < a.launch.axis; ++i) outer *= s[i];
+    for (size_t i = a.launch.axis + 1; i < s.size(); ++i) inner *= s[i];
+    runLibraryKernel("hrm_max_grad_f32", (outer * inner + 255) / 256, {a.in[0].data, a.in[1].data, a.out[0].data, &outer, &dim, &inner});
+    return true;
+  }
+  if (!is(a.out[0], ElementType::F32)) return false;
+  if (kind == LaunchKind::LabelMeanGrad) {
+    if (!is(a.in[0], ElementType::I32) || !is(a.in[1], ElementType::F32)) return false;
+    long long T = a.in[0].numel();
+    runLibraryKernel("hrm_label_mean_grad_f32", 1, {a.in[0].data, a.in[1].data, a.out[0].data, &T});
+    return true;
+  }
+  if (!is(a.in[0], ElementType::F32) || !is(a.in[1], ElementType::I32)) return false;
+  long long T = a.in[0].numel();
+  if (kind == LaunchKind::LabelMean)
+    runLibraryKernel("hrm_label_mean_f32", 1, {a.in[0].data, a.in[1].data, a.out[0].data, &T});
+  else
+    runLibraryKernel("hrm_exact_match_f32", 1,
+                     {a.in[0].data, a.in[1].data, const_cast<int32_t*>(a.seq.sampleOf.data()), a.out[0].data, &T});
   return true;
 }
 

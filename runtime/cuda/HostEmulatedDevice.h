@@ -3,9 +3,9 @@
 // bundle's CUDA C (compiler/codegen/cuda/CudaBundle.h) is compiled by the host C++ compiler against the
 // host half of hrm_device.cuh (one fiber per CUDA thread, barriers as rounds) and loaded with dlopen;
 // each fused launch runs with the grid its launch shape gives for T, and attention, RoPE, the RMSNorm
-// gradient, cross entropy, the argmax match, the embedding gradient and the optimizer run hrmc's
-// hand-written CUDA kernels (stdlib/cuda/) the same way. Memory, the matrix products, the other
-// library launches and the gradient accumulation are the CPU device's: this device proves hrmc's own CUDA code, not
+// gradient, the losses and metrics, the embedding gradient, unbroadcast, the max gradient and the
+// optimizer run hrmc's hand-written CUDA kernels (stdlib/cuda/) the same way. Memory, the matrix
+// products, bf16 conversions and the gradient accumulation are the CPU device's: this device proves hrmc's own CUDA code, not
 // the GPU's libraries.
 #include <memory>
 #include <string>
@@ -52,6 +52,7 @@ class HostEmulatedDevice final : public Device {
   bool rowKernel(const LaunchArgs& args);
   bool crossEntropy(const LaunchArgs& args);
   bool embeddingGrad(const LaunchArgs& args);
+  bool smallKernel(const LaunchArgs& args);
   // Runs one of hrmc's hand-written kernels (stdlib/cuda/hrm_library.cu, compiled for the host on first use).
   void runLibraryKernel(const std::string& kernel, int64_t blocks, std::vector<void*> args);
 

@@ -1,7 +1,9 @@
 // Row-wise library kernels, one block per token row (grid-stride over rows), each the CUDA form of a
 // CPU backend kernel with the same fp32 math (runtime/cpu/CpuKernels.h, LossKernels.h):
 //   RoPE (rotate-half, the inverse its transpose), the RMSNorm gradient, cross entropy and its
-//   gradient, the argmax match; and, over columns, the embedding gradient.
+//   gradient, the argmax match; over columns, the embedding gradient; over output elements, unbroadcast
+//   and the max gradient; and the label means and exact match, which sum in the CPU's order (one
+//   thread: they are a few thousand additions per batch).
 // Elem is float or hrm_bf16 (storage; bf16 results rounded once). Labels were checked on the host.
 #pragma once
 
@@ -125,6 +127,103 @@ HRM_DEVICE void hrm_embedding_grad(const int* __restrict__ tokens, const float* 
   }
 }
 
+// A shape of up to 8 dimensions, by value.
+struct HrmShape {
+  long long dims[8];
+  long long toStride[8];  // unbroadcast: the output's stride for each input dimension (0 where summed)
+  int rank;
+};
+
+// y (zeroed first) = x summed over the dimensions it was broadcast along: one thread per element of
+// y, adding its x elements in x's order (as the CPU does).
+HRM_DEVICE void hrm_unbroadcast(const float* __restrict__ x, float* __restrict__ y, HrmShape from, long long yTotal) {
+  for (long long j = hrm_block() * hrm_threads() + hrm_thread(); j < yTotal; j += hrm_blocks() * hrm_threads()) {
+    long long base = 0, stride = 1, summed = 1;
+    for (int d = from.rank - 1; d >= 0; --d) {
+      if (from.toStride[d] != 0) base += (j / from.toStride[d]) % from.dims[d] * stride;
+      else summed *= from.dims[d];
+      stride *= from.dims[d];
+    }
+    float acc = 0.0f;
+    for (long long b = 0; b < summed; ++b) {
+      long long at = base, rest = b;
+      stride = 1;
+      for (int d = from.rank - 1; d >= 0; --d) {
+        if (from.toStride[d] == 0) {
+          at += rest % from.dims[d] * stride;
+          rest /= from.dims[d];
+        }
+        stride *= from.dims[d];
+      }
+      acc += x[at];
+    }
+    y[j] = acc;
+  }
+}
+
+// y = g scattered to the first maximum of x along the middle dimension of [outer, dim, inner].
+HRM_DEVICE void hrm_max_grad(const float* __restrict__ x, const float* __restrict__ g, float* __restrict__ y,
+                             long long outer, long long dim, long long inner) {
+  for (long long e = hrm_block() * hrm_threads() + hrm_thread(); e < outer * inner; e += hrm_blocks() * hrm_threads()) {
+    const long long o = e / inner, i = e % inner;
+    long long best = 0;
+    for (long long d = 1; d < dim; ++d)
+      if (x[(o * dim + d) * inner + i] > x[(o * dim + best) * inner + i]) best = d;
+    for (long long d = 0; d < dim; ++d) y[(o * dim + d) * inner + i] = d == best ? g[o * inner + i] : 0.0f;
+  }
+}
+
+// out[0] = Σ values over valid labels / #valid (0 when none), summed in double in order.
+HRM_DEVICE void hrm_label_mean(const float* __restrict__ values, const int* __restrict__ labels,
+                               float* __restrict__ out, long long T) {
+  if (hrm_block() != 0 || hrm_thread() != 0) return;
+  double sum = 0;
+  long long n = 0;
+  for (long long t = 0; t < T; ++t)
+    if (labels[t] != kIgnoreLabel) {
+      sum += values[t];
+      ++n;
+    }
+  out[0] = n ? static_cast<float>(sum / static_cast<double>(n)) : 0.0f;
+}
+
+// out[t] = g / #valid where label[t] is valid, else 0 (one block: the count, then the elements).
+HRM_DEVICE void hrm_label_mean_grad(const int* __restrict__ labels, const float* __restrict__ g,
+                                    float* __restrict__ out, long long T) {
+  HRM_SHARED long long valid;
+  if (hrm_thread() == 0) {
+    valid = 0;
+    for (long long t = 0; t < T; ++t) valid += labels[t] != kIgnoreLabel;
+  }
+  hrm_sync();
+  for (long long t = hrm_thread(); t < T; t += hrm_threads())
+    out[t] = labels[t] != kIgnoreLabel ? g[0] / static_cast<float>(valid) : 0.0f;
+}
+
+// out[0] = #samples with a valid label whose valid labels all match / #such samples (0 when none);
+// a sample's slots are contiguous (sampleOf −1 for padding).
+HRM_DEVICE void hrm_exact_match(const float* __restrict__ match, const int* __restrict__ labels,
+                                const int* __restrict__ sampleOf, float* __restrict__ out, long long T) {
+  if (hrm_block() != 0 || hrm_thread() != 0) return;
+  long long counted = 0, exact = 0;
+  int current = -1;
+  bool seen = false, allRight = true;
+  for (long long t = 0; t <= T; ++t) {
+    const int s = t < T ? sampleOf[t] : -2;
+    if (s != current && s >= 0 || t == T) {  // a new sample (or the end): close the previous one
+      counted += seen;
+      exact += seen && allRight;
+      seen = false;
+      allRight = true;
+      current = s;
+    }
+    if (t == T || s < 0 || labels[t] == kIgnoreLabel) continue;
+    seen = true;
+    allRight = allRight && match[t] != 0.0f;
+  }
+  out[0] = counted ? static_cast<float>(exact) / static_cast<float>(counted) : 0.0f;
+}
+
 #define HRM_ROW_KERNELS(Elem, suffix)                                                                                \
   HRM_KERNEL void __launch_bounds__(256) hrm_rope_##suffix(const Elem* x, Elem* y, const int* positions, long long T, \
                                                            int heads, int hd, float theta, int inverse) {            \
@@ -163,5 +262,34 @@ HRM_DEVICE void hrm_embedding_grad(const int* __restrict__ tokens, const float* 
                                                                 long long T, long long d, long long vocab) {         \
     hrm_embedding_grad(tokens, g, table, T, d, vocab);                                                               \
   }                                                                                                                  \
-  HRM_HOST_ENTRY(hrm_embedding_grad_f32, (const int*)args[0], (const float*)args[1], (float*)args[2],                    \
-                 *(const long long*)args[3], *(const long long*)args[4], *(const long long*)args[5])
+  HRM_HOST_ENTRY(hrm_embedding_grad_f32, (const int*)args[0], (const float*)args[1], (float*)args[2],                \
+                 *(const long long*)args[3], *(const long long*)args[4], *(const long long*)args[5])                 \
+  HRM_KERNEL void __launch_bounds__(256) hrm_unbroadcast_f32(const float* x, float* y, HrmShape from, long long n) { \
+    hrm_unbroadcast(x, y, from, n);                                                                                  \
+  }                                                                                                                  \
+  HRM_KERNEL void __launch_bounds__(256) hrm_max_grad_f32(const float* x, const float* g, float* y, long long outer,  \
+                                                          long long dim, long long inner) {                          \
+    hrm_max_grad(x, g, y, outer, dim, inner);                                                                        \
+  }                                                                                                                  \
+  HRM_KERNEL void __launch_bounds__(256) hrm_label_mean_f32(const float* values, const int* labels, float* out,       \
+                                                            long long T) {                                           \
+    hrm_label_mean(values, labels, out, T);                                                                          \
+  }                                                                                                                  \
+  HRM_KERNEL void __launch_bounds__(256) hrm_label_mean_grad_f32(const int* labels, const float* g, float* out,       \
+                                                                 long long T) {                                      \
+    hrm_label_mean_grad(labels, g, out, T);                                                                          \
+  }                                                                                                                  \
+  HRM_KERNEL void __launch_bounds__(256) hrm_exact_match_f32(const float* match, const int* labels,                  \
+                                                             const int* sampleOf, float* out, long long T) {         \
+    hrm_exact_match(match, labels, sampleOf, out, T);                                                                \
+  }                                                                                                                  \
+  HRM_HOST_ENTRY(hrm_unbroadcast_f32, (const float*)args[0], (float*)args[1], *(const HrmShape*)args[2],             \
+                 *(const long long*)args[3])                                                                         \
+  HRM_HOST_ENTRY(hrm_max_grad_f32, (const float*)args[0], (const float*)args[1], (float*)args[2],                    \
+                 *(const long long*)args[3], *(const long long*)args[4], *(const long long*)args[5])                 \
+  HRM_HOST_ENTRY(hrm_label_mean_f32, (const float*)args[0], (const int*)args[1], (float*)args[2],                    \
+                 *(const long long*)args[3])                                                                         \
+  HRM_HOST_ENTRY(hrm_label_mean_grad_f32, (const int*)args[0], (const float*)args[1], (float*)args[2],               \
+                 *(const long long*)args[3])                                                                         \
+  HRM_HOST_ENTRY(hrm_exact_match_f32, (const float*)args[0], (const int*)args[1], (const int*)args[2],               \
+                 (float*)args[3], *(const long long*)args[4])

@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <numeric>
 #include <iostream>
 #include <random>
 
@@ -164,8 +166,8 @@ TEST(CudaLibrary, EveryKernelCompilesForSm80AndSm90WithoutSpills) {
                                {}, out, error))
         << error;
     const auto reports = compiler::parsePtxasReport(out.log);
-    // attention: 3 kernels × 3 head dims × 2 dtypes; 5 row kernels × 2 dtypes; the embedding gradient; the optimizer
-    EXPECT_EQ(reports.size(), 30u) << out.log;
+    // attention: 3 kernels × 3 head dims × 2 dtypes; 5 row kernels × 2 dtypes; 6 fp32 kernels; the optimizer
+    EXPECT_EQ(reports.size(), 35u) << out.log;
     for (const auto& r : reports) {
       EXPECT_EQ(r.spillStores + r.spillLoads, 0) << r.kernel << " on " << arch;
       EXPECT_LE(r.sharedBytes, 48 * 1024) << r.kernel;
@@ -340,6 +342,36 @@ TEST(CudaOptimizer, MatchesTheReferenceLoopAndWritesTheBf16Copy) {
       worst = std::max(worst, std::fabs(double(a) - b) / (1e-6 + std::fabs(b)));
   EXPECT_LT(worst, 1e-6);
   EXPECT_EQ(copy, rounded);
+}
+
+// unbroadcast and max_grad (no model's tiny programs use them) against the CPU device's kernels on the
+// same operands: equal bit for bit (each output element adds its inputs in the CPU's order).
+TEST(CudaLibrary, UnbroadcastAndMaxGradGiveTheCpuKernelsResults) {
+  std::mt19937 rng(4);
+  cpu::CpuDevice cpuDevice;
+  cuda::HostEmulatedDevice device(5);
+  const PackedSeq seq = packedSamples({3});
+  auto run = [&](Device& d, const compiler::Launch& l, std::vector<std::vector<float>>& in,
+                 const std::vector<std::vector<int64_t>>& inShapes, const std::vector<int64_t>& outShape) {
+    std::vector<float> out(static_cast<size_t>(std::accumulate(outShape.begin(), outShape.end(), int64_t{1},
+                                                               std::multiplies<>())),
+                           -1.0f);
+    std::vector<DeviceTensor> ins;
+    for (size_t i = 0; i < in.size(); ++i) ins.push_back({reinterpret_cast<char*>(in[i].data()), inShapes[i]});
+    LaunchArgs a{l, 0, 0, ins, {DeviceTensor{reinterpret_cast<char*>(out.data()), outShape}}, seq};
+    if (l.kind == compiler::LaunchKind::Unbroadcast) d.launchUnbroadcast(a);
+    else d.launchMaxGrad(a);
+    return out;
+  };
+  compiler::Launch unbroadcast, maxGrad;
+  unbroadcast.kind = compiler::LaunchKind::Unbroadcast;
+  maxGrad.kind = compiler::LaunchKind::MaxGrad;
+  maxGrad.axis = 1;
+  std::vector<std::vector<float>> x = {randomRows(rng, 5 * 3 * 4, 1.0f)};
+  EXPECT_EQ(run(device, unbroadcast, x, {{5, 3, 4}}, {3, 1}), run(cpuDevice, unbroadcast, x, {{5, 3, 4}}, {3, 1}));
+  EXPECT_EQ(run(device, unbroadcast, x, {{5, 3, 4}}, {4}), run(cpuDevice, unbroadcast, x, {{5, 3, 4}}, {4}));
+  std::vector<std::vector<float>> xg = {randomRows(rng, 4 * 6 * 3, 1.0f), randomRows(rng, 4 * 3, 1.0f)};
+  EXPECT_EQ(run(device, maxGrad, xg, {{4, 6, 3}, {4, 3}}, {4, 6, 3}), run(cpuDevice, maxGrad, xg, {{4, 6, 3}, {4, 3}}, {4, 6, 3}));
 }
 
 TEST(CudaTarget, AnArchitectureNvrtcDoesNotKnowIsAnErrorNamingIt) {

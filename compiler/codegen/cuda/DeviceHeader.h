@@ -16,7 +16,8 @@ const std::vector<NvrtcHeader>& cudaHeaders();
 // The source that instantiates the hand-written kernels (hrm_library.cu), and their names: attention
 // hrm_attention_forward_64_bf16 (`kernel` forward | backward_dq | backward_dkdv), the row kernels
 // hrm_rope_f32 (`kernel` rope | rms_norm_grad | cross_entropy | cross_entropy_grad | argmax_match), and
-// hrm_embedding_grad_f32, hrm_adam_atan2_kernel.
+// hrm_embedding_grad_f32, hrm_unbroadcast_f32, hrm_max_grad_f32, hrm_label_mean_f32,
+// hrm_label_mean_grad_f32, hrm_exact_match_f32 and hrm_adam_atan2_kernel.
 const std::string& cudaLibrarySource();
 inline std::string attentionKernelName(const std::string& kernel, int64_t headDim, bool bf16) {
   return "hrm_attention_" + kernel + "_" + std::to_string(headDim) + (bf16 ? "_bf16" : "_f32");
