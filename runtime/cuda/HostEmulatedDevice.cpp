@@ -33,8 +33,8 @@ void write(const fs::path& path, const std::string& text) {
 // `source` compiled into a shared object in a fresh folder beside hrmc's CUDA headers, loaded, and the
 // folder removed.
 void* compileForHost(const std::string& source, const std::string& what) {
-  char pattern[] = "/tmp/hrmc-cuda-host-XXXXXX";
-  const char* made = mkdtemp(pattern);
+  std::string pattern = (fs::temp_directory_path() / "hrmc-cuda-host-XXXXXX").string();
+  const char* made = mkdtemp(pattern.data());
   if (!made) throw ExecError("cannot make a folder for the host build of " + what);
   const fs::path dir(made);
   for (const compiler::NvrtcHeader& h : compiler::cudaHeaders()) write(dir / h.name, h.text);

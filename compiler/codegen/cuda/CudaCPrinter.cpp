@@ -129,6 +129,33 @@ class KernelPrinter {
     return true;
   }
 
+  // A dense row-major buffer of type `t` at `base` (a dynamic leading dimension is T).
+  static View rowMajor(mlir::MemRefType t, std::string base) {
+    View v;
+    v.base = std::move(base);
+    v.element = t.getElementType();
+    v.sizes.resize(t.getRank());
+    v.strides.resize(t.getRank());
+    int64_t stride = 1;
+    for (int64_t d = t.getRank() - 1; d >= 0; --d) {
+      const bool dynamic = mlir::ShapedType::isDynamic(t.getDimSize(d));
+      v.sizes[d] = dynamic ? Extent{1, true} : Extent{t.getDimSize(d), false};
+      v.strides[d] = stride;
+      if (!dynamic) stride *= t.getDimSize(d);
+    }
+    return v;
+  }
+
+  // A view derived from `source`'s (a subview or reshape): `out` starts as a copy without dimensions.
+  bool derived(mlir::Operation* op, Value source, View& out) {
+    auto it = views_.find(source);
+    if (it == views_.end()) return unsupported(op, "source");
+    out = it->second;
+    out.sizes.clear();
+    out.strides.clear();
+    return true;
+  }
+
   // Kernel arguments: contiguous row-major buffers; those a loop nest writes are not const.
   bool bindArguments() {
     std::vector<bool> written(fn_.getNumArguments(), false);
@@ -138,26 +165,13 @@ class KernelPrinter {
         error_ = "argument " + std::to_string(i) + " is not an identity-layout memref";
         return false;
       }
-      View v;
-      v.base = "a" + std::to_string(i);
-      v.element = t.getElementType();
-      v.root = static_cast<int>(i);
-      int64_t stride = 1;
-      v.sizes.resize(t.getRank());
-      v.strides.resize(t.getRank());
-      for (int64_t d = t.getRank() - 1; d >= 0; --d) {
+      for (int64_t d = 1; d < t.getRank(); ++d)
         if (mlir::ShapedType::isDynamic(t.getDimSize(d))) {
-          if (d != 0) {
-            error_ = "argument " + std::to_string(i) + " has a dynamic dimension other than the first";
-            return false;
-          }
-          v.sizes[d] = {1, true};
-        } else {
-          v.sizes[d] = {t.getDimSize(d), false};
+          error_ = "argument " + std::to_string(i) + " has a dynamic dimension other than the first";
+          return false;
         }
-        v.strides[d] = stride;
-        stride *= t.getDimSize(d);
-      }
+      View v = rowMajor(t, "a" + std::to_string(i));
+      v.root = static_cast<int>(i);
       views_[fn_.getArgument(i)] = v;
     }
     // Which arguments the kernel writes: the roots of the loop nests' outputs.
@@ -296,18 +310,8 @@ class KernelPrinter {
     std::string elem;
     if (!init || !t.hasStaticShape() || !cType(t.getElementType(), elem) || !t.getElementType().isF32())
       return unsupported(g, "only constant f32 globals");
-    View v;
-    v.element = t.getElementType();
-    v.base = fresh("g");
-    int64_t stride = 1;
-    v.sizes.resize(t.getRank());
-    v.strides.resize(t.getRank());
-    for (int64_t d = t.getRank() - 1; d >= 0; --d) {
-      v.sizes[d] = {t.getDimSize(d), false};
-      v.strides[d] = stride;
-      stride *= t.getDimSize(d);
-    }
-    prologue_ << "  const float " << v.base << "[" << std::max<int64_t>(stride, 1) << "] = {";
+    const View v = rowMajor(t, fresh("g"));
+    prologue_ << "  const float " << v.base << "[" << std::max<int64_t>(t.getNumElements(), 1) << "] = {";
     int64_t i = 0;
     for (llvm::APFloat f : init.getValues<llvm::APFloat>()) prologue_ << (i++ ? ", " : "") << hexFloat(f.convertToDouble(), true);
     prologue_ << "};\n";
@@ -316,12 +320,9 @@ class KernelPrinter {
   }
 
   bool subview(mlir::memref::SubViewOp s) {
-    auto it = views_.find(s.getSource());
-    if (it == views_.end()) return unsupported(s, "source");
-    const View& src = it->second;
-    View v = src;
-    v.sizes.clear();
-    v.strides.clear();
+    View v;
+    if (!derived(s, s.getSource(), v)) return false;
+    const View& src = views_[s.getSource()];
     llvm::ArrayRef<int64_t> offsets = s.getStaticOffsets(), strides = s.getStaticStrides();
     llvm::SmallBitVector dropped = s.getDroppedDims();
     for (size_t d = 0; d < offsets.size(); ++d) {
@@ -338,12 +339,9 @@ class KernelPrinter {
   }
 
   bool expand(mlir::memref::ExpandShapeOp e) {
-    auto it = views_.find(e.getSrc());
-    if (it == views_.end()) return unsupported(e, "source");
-    const View& src = it->second;
-    View v = src;
-    v.sizes.clear();
-    v.strides.clear();
+    View v;
+    if (!derived(e, e.getSrc(), v)) return false;
+    const View& src = views_[e.getSrc()];
     llvm::ArrayRef<int64_t> out = e.getResultType().getShape();
     for (auto [d, group] : llvm::enumerate(e.getReassociationIndices())) {
       int64_t staticProduct = 1;
@@ -370,12 +368,9 @@ class KernelPrinter {
   }
 
   bool collapse(mlir::memref::CollapseShapeOp c) {
-    auto it = views_.find(c.getSrc());
-    if (it == views_.end()) return unsupported(c, "source");
-    const View& src = it->second;
-    View v = src;
-    v.sizes.clear();
-    v.strides.clear();
+    View v;
+    if (!derived(c, c.getSrc(), v)) return false;
+    const View& src = views_[c.getSrc()];
     for (const auto& group : c.getReassociationIndices()) {
       Extent size{1, false};
       for (int64_t r : group) {
