@@ -116,6 +116,43 @@ TEST_P(CudaNvrtc, EveryKernelCompilesForSm80AndSm90WithoutSpills) {
 }
 INSTANTIATE_TEST_SUITE_P(Models, CudaNvrtc, ::testing::ValuesIn(allCases()), caseName);
 
+// T0 at the sizes HRM-Text trains at: small, B and XL, the forward and the train step at K = 5, fp32
+// and bf16, for sm_80 and sm_90: no kernel spills, and each fits its launch's block on an SM.
+TEST(CudaNvrtcLarge, HrmTextSmallBAndXlCompileWithoutSpills) {
+  std::string error;
+  if (!compiler::Nvrtc::get(error)) GTEST_SKIP() << error;
+  for (const char* preset : {"small", "B", "XL"})
+    for (compiler::Precision precision : {compiler::Precision::F32, compiler::Precision::BF16}) {
+      dsl::FrontendOptions o;
+      o.preset = preset;
+      o.stdlibDirs = {HRMC_STDLIB_DIR};
+      auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm", o);
+      ASSERT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString();
+      auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
+      ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
+      if (precision == compiler::Precision::BF16) {
+        ASSERT_TRUE(module->setPrecision(precision, error)) << error;
+      }
+      const std::string train = module->trainStep(5, error);
+      ASSERT_FALSE(train.empty()) << error;
+      for (const std::string& fn : {std::string("forward"), train})
+        for (const char* arch : {"sm_80", "sm_90"}) {
+          const compiler::CompiledProgram* compiled = module->compile(fn, std::string("cuda:") + arch, error);
+          ASSERT_TRUE(compiled) << preset << " " << fn << " " << arch << ": " << error;
+          compiler::CudaBundle bundle;
+          ASSERT_TRUE(bundle.unpack(compiled->binary));
+          const auto reports = compiler::parsePtxasReport(bundle.ptxasLog);
+          ASSERT_EQ(reports.size(), bundle.kernels.size());
+          for (const compiler::CudaKernelShape& k : bundle.kernels) {
+            auto r = std::find_if(reports.begin(), reports.end(), [&](const auto& p) { return p.kernel == k.name; });
+            ASSERT_NE(r, reports.end()) << k.name;
+            EXPECT_EQ(r->spillStores + r->spillLoads, 0) << preset << " " << fn << " " << k.name << " on " << arch;
+            EXPECT_LE(r->registers, 65536 / k.threads) << k.name;
+          }
+        }
+    }
+}
+
 class CudaHostEmulation : public ::testing::TestWithParam<ModelCase> {};
 
 // T1: the generated CUDA C itself, run on the host for a packed batch with padding, against the CPU
