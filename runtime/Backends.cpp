@@ -33,7 +33,8 @@ std::unique_ptr<Backend> makeBackend(const std::string& name, compiler::HrmModul
     const cuda::Driver* driver = cuda::Driver::get(error);
     if (!driver) throw DeviceUnavailable(error);
     const cuda::GpuInfo& g = driver->gpus().front();
-    throw DeviceUnavailable("found " + g.name + " (" + g.arch() + ", CUDA driver " + driver->versionText() +
+    throw DeviceUnavailable("found " + g.name + " (" + g.arch() + ", " + std::to_string(g.multiprocessors) +
+                            " SMs, CUDA driver " + driver->versionText() +
                             "), but hrmc's CUDA runtime is not built yet; its kernels compile: hrmc inspect FILE "
                             "--target cuda --arch " + g.arch() + " --report\nhint: use --backend cpu");
   }

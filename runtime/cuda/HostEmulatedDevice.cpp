@@ -125,6 +125,9 @@ AttentionShape attentionShape(const LaunchArgs& a) {
   return s;
 }
 
+// Blocks of an attention kernel: a tile of 16 rows (kAttnRows, kAttnKeys in hrm_attention.cuh) per head.
+int64_t attentionBlocks(int64_t T, int heads) { return (T + 15) / 16 * heads; }
+
 }  // namespace
 
 HostEmulatedDevice::~HostEmulatedDevice() {
@@ -283,8 +286,9 @@ void HostEmulatedDevice::attention(const LaunchArgs& a) {
   long long T = a.seq.tokens();
   int heads = s.heads;
   AttentionIntervals iv = attentionIntervals(a.seq, a.launch.mask);
+  const int64_t blocks = attentionBlocks(T, heads);
   std::vector<float> lse(T * heads);
-  runLibraryKernel(compiler::attentionKernelName("forward", s.hd, s.bf16), (T + 15) / 16 * heads,
+  runLibraryKernel(compiler::attentionKernelName("forward", s.hd, s.bf16), blocks,
                      {a.in[0].data, a.in[1].data, a.in[2].data, a.out[0].data, nullptr, lse.data(), iv.lo.data(),
                       iv.hi.data(), &T, &heads});
 }
@@ -294,16 +298,17 @@ void HostEmulatedDevice::attentionGrad(const LaunchArgs& a) {
   long long T = a.seq.tokens();
   int heads = s.heads;
   AttentionIntervals iv = attentionIntervals(a.seq, a.launch.mask);
+  const int64_t blocks = attentionBlocks(T, heads);
   // The forward again, for its output and log-sum-exp (the launch has neither), then dq (and D), then dk, dv.
   std::vector<float> lse(T * heads), D(T * heads), o32(a.in[0].numel());
   std::vector<char> o(a.in[0].bytes());
-  runLibraryKernel(compiler::attentionKernelName("forward", s.hd, s.bf16), (T + 15) / 16 * heads,
+  runLibraryKernel(compiler::attentionKernelName("forward", s.hd, s.bf16), blocks,
                      {a.in[0].data, a.in[1].data, a.in[2].data, o.data(), o32.data(), lse.data(), iv.lo.data(),
                       iv.hi.data(), &T, &heads});
-  runLibraryKernel(compiler::attentionKernelName("backward_dq", s.hd, s.bf16), (T + 15) / 16 * heads,
+  runLibraryKernel(compiler::attentionKernelName("backward_dq", s.hd, s.bf16), blocks,
                      {a.in[0].data, a.in[1].data, a.in[2].data, o32.data(), a.in[3].data, lse.data(), a.out[0].data, D.data(),
                       iv.lo.data(), iv.hi.data(), &T, &heads});
-  runLibraryKernel(compiler::attentionKernelName("backward_dkdv", s.hd, s.bf16), (T + 15) / 16 * heads,
+  runLibraryKernel(compiler::attentionKernelName("backward_dkdv", s.hd, s.bf16), blocks,
                      {a.in[0].data, a.in[1].data, a.in[2].data, a.in[3].data, lse.data(), D.data(), a.out[1].data,
                       a.out[2].data, iv.lo.data(), iv.hi.data(), iv.qlo.data(), iv.qhi.data(), &T, &heads});
 }

@@ -41,12 +41,13 @@ HostTensor<float> DeviceTraining::download(const DeviceBuffer& b, const std::vec
 }
 
 void DeviceTraining::keepBf16Copies(const compiler::KernelProgram& program) {
+  if (bf16Copies_) return;  // made once, then kept current by step()
   const bool readsBf16 = std::any_of(program.values.begin(), program.values.end(), [&](const compiler::ProgramValue& v) {
     return v.argument >= 0 && v.type == compiler::ElementType::BF16 && params_.count(program.argumentNames[v.argument]);
   });
   if (!readsBf16) return;
+  bf16Copies_ = true;
   for (auto& [name, p] : params_) {
-    if (p.bf16.bytes() > 0) continue;
     p.bf16 = DeviceBuffer(device_, p.numel * static_cast<int64_t>(sizeof(uint16_t)));
     device_.roundToBf16(p.w.f32(), reinterpret_cast<uint16_t*>(p.bf16.data()), p.numel);
     views_[name].bf16 = reinterpret_cast<const uint16_t*>(p.bf16.data());

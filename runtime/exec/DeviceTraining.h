@@ -51,6 +51,7 @@ class DeviceTraining final : public Training {
   AdamAtan2Config config_;
   Communicator& communicator_;
   std::map<std::string, Param> params_;
+  bool bf16Copies_ = false;  // every Param has its bf16 copy
   WeightViews views_;
 };
 

@@ -56,6 +56,20 @@ HRM_DEVICE void hrm_attn_union(const int* lo, const int* hi, long long row0, int
   hrm_sync();
 }
 
+// Keys and values of tile [k0, k0 + kAttnKeys) of one head into shared memory, then a barrier.
+template <int HD, typename Elem>
+HRM_DEVICE void hrm_attn_load_keys(float* Ks, float* Vs, const Elem* k, const Elem* v, long long k0, long long T,
+                                   int heads, int h) {
+  hrm_attn_load_rows<HD>(Ks, k, k0, kAttnKeys, T, heads, h);
+  hrm_attn_load_rows<HD>(Vs, v, k0, kAttnKeys, T, heads, h);
+  hrm_sync();
+}
+
+// Whether query row t attends key u (either may lie past T in a partial tile).
+HRM_DEVICE bool hrm_attn_allowed(long long t, long long u, long long T, const int* lo, const int* hi) {
+  return t < T && u < T && u >= lo[t] && u < hi[t];
+}
+
 template <int HD>
 HRM_DEVICE float hrm_attn_dot(const float* a, const float* b) {
   float s = 0.0f;
@@ -84,12 +98,10 @@ HRM_DEVICE void hrm_attention_forward(const Elem* __restrict__ q, const Elem* __
   }
   hrm_attn_union(lo, hi, row0, kAttnRows, T, range);
   for (long long k0 = range[0]; k0 < range[1]; k0 += kAttnKeys) {
-    hrm_attn_load_rows<HD>(Ks, k, k0, kAttnKeys, T, heads, h);
-    hrm_attn_load_rows<HD>(Vs, v, k0, kAttnKeys, T, heads, h);
-    hrm_sync();
+    hrm_attn_load_keys<HD>(Ks, Vs, k, v, k0, T, heads, h);
     for (long long e = hrm_thread(); e < kAttnRows * kAttnKeys; e += hrm_threads()) {
       const long long r = e / kAttnKeys, u = k0 + e % kAttnKeys, t = row0 + r;
-      const bool allowed = t < T && u >= lo[t] && u < hi[t];
+      const bool allowed = hrm_attn_allowed(t, u, T, lo, hi);
       S[e] = allowed ? hrm_attn_dot<HD>(Qs + r * HD, Ks + (e % kAttnKeys) * HD) * scale : hrm_f32_bits(0xff800000u);
     }
     hrm_sync();
@@ -157,13 +169,11 @@ HRM_DEVICE void hrm_attention_backward_dq(const Elem* __restrict__ q, const Elem
   for (long long e = hrm_thread(); e < kAttnRows * HD; e += hrm_threads()) dQs[e] = 0.0f;
   hrm_attn_union(lo, hi, row0, kAttnRows, T, range);
   for (long long k0 = range[0]; k0 < range[1]; k0 += kAttnKeys) {
-    hrm_attn_load_rows<HD>(Ks, k, k0, kAttnKeys, T, heads, h);
-    hrm_attn_load_rows<HD>(Vs, v, k0, kAttnKeys, T, heads, h);
-    hrm_sync();
+    hrm_attn_load_keys<HD>(Ks, Vs, k, v, k0, T, heads, h);
     // P = exp(S − lse) where allowed; dS = P ∘ (dO·vᵀ − D)
     for (long long e = hrm_thread(); e < kAttnRows * kAttnKeys; e += hrm_threads()) {
       const long long r = e / kAttnKeys, j = e % kAttnKeys, u = k0 + j, t = row0 + r;
-      const bool allowed = t < T && u >= lo[t] && u < hi[t];
+      const bool allowed = hrm_attn_allowed(t, u, T, lo, hi);
       const float p = allowed ? hrm_exp(hrm_attn_dot<HD>(Qs + r * HD, Ks + j * HD) * scale - rowLse[r]) : 0.0f;
       const float dp = hrm_attn_dot<HD>(dOs + r * HD, Vs + j * HD);
       P[e] = p;
@@ -201,8 +211,7 @@ HRM_DEVICE void hrm_attention_backward_dkdv(const Elem* __restrict__ q, const El
   const float scale = 1.0f / sqrtf(static_cast<float>(HD));
   const long long k0 = (hrm_block() / heads) * kAttnKeys;
   const int h = static_cast<int>(hrm_block() % heads);
-  hrm_attn_load_rows<HD>(Ks, k, k0, kAttnKeys, T, heads, h);
-  hrm_attn_load_rows<HD>(Vs, v, k0, kAttnKeys, T, heads, h);
+  hrm_attn_load_keys<HD>(Ks, Vs, k, v, k0, T, heads, h);
   for (long long e = hrm_thread(); e < kAttnKeys * HD; e += hrm_threads()) dKs[e] = dVs[e] = 0.0f;
   hrm_attn_union(qlo, qhi, k0, kAttnKeys, T, range);
   for (long long r0 = range[0]; r0 < range[1]; r0 += kAttnSubRows) {
@@ -216,7 +225,7 @@ HRM_DEVICE void hrm_attention_backward_dkdv(const Elem* __restrict__ q, const El
     hrm_sync();
     for (long long e = hrm_thread(); e < kAttnSubRows * kAttnKeys; e += hrm_threads()) {
       const long long r = e / kAttnKeys, j = e % kAttnKeys, u = k0 + j, t = r0 + r;
-      const bool allowed = t < T && u < T && u >= lo[t] && u < hi[t];
+      const bool allowed = hrm_attn_allowed(t, u, T, lo, hi);
       const float p = allowed ? hrm_exp(hrm_attn_dot<HD>(Qs + r * HD, Ks + j * HD) * scale - rowLse[r]) : 0.0f;
       const float dp = hrm_attn_dot<HD>(dOs + r * HD, Vs + j * HD);
       P[e] = hrm_operand<Elem>(p);

@@ -24,6 +24,7 @@ using namespace hrmc::runtime;
 using hrmc::testing::labelResponses;
 using hrmc::testing::randomPackedBatch;
 using hrmc::testing::randomWeights;
+using hrmc::testing::relativeToMax;
 
 namespace {
 
@@ -317,15 +318,6 @@ void expectModelMatchesReference(const std::string& model, const std::string& pr
     std::vector<HostTensor<float>> out;
     for (const auto& r : ReferenceExecutor<double>(*module).run(fn, batch, weights).results) out.push_back(r.cast<float>());
     return out;
-  };
-  // The largest error of `got` as a fraction of `want`'s largest magnitude.
-  auto relativeToMax = [](const HostTensor<float>& got, const HostTensor<float>& want) {
-    double maxRef = 1e-12, maxAbs = 0;
-    for (size_t j = 0; j < want.data.size(); ++j) {
-      maxRef = std::max(maxRef, std::fabs(double(want.data[j])));
-      maxAbs = std::max(maxAbs, std::fabs(double(got.data[j]) - want.data[j]));
-    }
-    return maxAbs / maxRef;
   };
   labelResponses(batch);
   std::vector<std::string> functions = {"forward", "loss"};

@@ -31,10 +31,10 @@ namespace {
 
 const char* kModels[] = {"hrm_text", "rins", "transformer", "trm", "ut"};
 
-std::unique_ptr<compiler::HrmModule> tinyModule(const std::string& model, compiler::Precision precision,
-                                                std::unique_ptr<dsl::FrontendResult>& fe) {
+std::unique_ptr<compiler::HrmModule> moduleAt(const std::string& model, const std::string& preset,
+                                              compiler::Precision precision, std::unique_ptr<dsl::FrontendResult>& fe) {
   dsl::FrontendOptions o;
-  o.preset = "tiny";
+  o.preset = preset;
   o.stdlibDirs = {HRMC_STDLIB_DIR};
   fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
   EXPECT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString();
@@ -45,6 +45,10 @@ std::unique_ptr<compiler::HrmModule> tinyModule(const std::string& model, compil
     EXPECT_TRUE(module->setPrecision(precision, error)) << error;
   }
   return module;
+}
+std::unique_ptr<compiler::HrmModule> tinyModule(const std::string& model, compiler::Precision precision,
+                                                std::unique_ptr<dsl::FrontendResult>& fe) {
+  return moduleAt(model, "tiny", precision, fe);
 }
 
 // The model's forward and its train step at the smallest credit window.
@@ -57,15 +61,16 @@ std::vector<std::string> functions(compiler::HrmModule& module) {
   return {"forward", train};
 }
 
-// The largest error of `got` as a fraction of `want`'s largest magnitude.
-double relativeToMax(const HostTensor<float>& got, const HostTensor<float>& want) {
-  EXPECT_EQ(got.shape, want.shape);
-  double maxRef = 1e-12, maxAbs = 0;
-  for (size_t j = 0; j < want.data.size() && j < got.data.size(); ++j) {
-    maxRef = std::max(maxRef, std::fabs(double(want.data[j])));
-    maxAbs = std::max(maxAbs, std::fabs(double(got.data[j]) - want.data[j]));
+// Each kernel of a bundle with ptxas's report of it: every kernel must have one.
+template <typename F>
+void forEachKernelReport(const compiler::CudaBundle& bundle, F check) {
+  const auto reports = compiler::parsePtxasReport(bundle.ptxasLog);
+  ASSERT_EQ(reports.size(), bundle.kernels.size()) << bundle.ptxasLog;
+  for (const compiler::CudaKernelShape& k : bundle.kernels) {
+    auto r = std::find_if(reports.begin(), reports.end(), [&](const auto& p) { return p.kernel == k.name; });
+    ASSERT_NE(r, reports.end()) << k.name;
+    check(k, *r);
   }
-  return maxAbs / maxRef;
 }
 
 struct ModelCase {
@@ -101,17 +106,13 @@ TEST_P(CudaNvrtc, EveryKernelCompilesForSm80AndSm90WithoutSpills) {
       EXPECT_EQ(bundle.arch, arch);
       EXPECT_FALSE(bundle.cubin.empty());
       EXPECT_NE(bundle.ptx.find(".target sm_" + std::string(arch + 3)), std::string::npos);
-      const auto reports = compiler::parsePtxasReport(bundle.ptxasLog);
-      ASSERT_EQ(reports.size(), bundle.kernels.size()) << bundle.ptxasLog;
-      for (const compiler::CudaKernelShape& k : bundle.kernels) {
-        auto r = std::find_if(reports.begin(), reports.end(), [&](const auto& p) { return p.kernel == k.name; });
-        ASSERT_NE(r, reports.end()) << k.name;
-        EXPECT_EQ(r->arch, arch);
-        EXPECT_EQ(r->spillStores + r->spillLoads, 0) << fn << " " << k.name << " spills on " << arch;
-        EXPECT_GT(r->registers, 0) << k.name;
-        EXPECT_LE(r->registers, 65536 / k.threads) << k.name << ": the launch's block would not fit an SM";
-        EXPECT_LE(r->sharedBytes, k.sharedBytes) << k.name << ": more shared memory than the printer planned";
-      }
+      forEachKernelReport(bundle, [&](const compiler::CudaKernelShape& k, const compiler::PtxasReport& r) {
+        EXPECT_EQ(r.arch, arch);
+        EXPECT_EQ(r.spillStores + r.spillLoads, 0) << fn << " " << k.name << " spills on " << arch;
+        EXPECT_GT(r.registers, 0) << k.name;
+        EXPECT_LE(r.registers, 65536 / k.threads) << k.name << ": the launch's block would not fit an SM";
+        EXPECT_LE(r.sharedBytes, k.sharedBytes) << k.name << ": more shared memory than the printer planned";
+      });
     }
 }
 INSTANTIATE_TEST_SUITE_P(Models, CudaNvrtc, ::testing::ValuesIn(allCases()), caseName);
@@ -123,16 +124,9 @@ TEST(CudaNvrtcLarge, HrmTextSmallBAndXlCompileWithoutSpills) {
   if (!compiler::Nvrtc::get(error)) GTEST_SKIP() << error;
   for (const char* preset : {"small", "B", "XL"})
     for (compiler::Precision precision : {compiler::Precision::F32, compiler::Precision::BF16}) {
-      dsl::FrontendOptions o;
-      o.preset = preset;
-      o.stdlibDirs = {HRMC_STDLIB_DIR};
-      auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm", o);
-      ASSERT_TRUE(fe->ok() && fe->graph) << fe->diags.renderToString();
-      auto module = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
-      ASSERT_TRUE(module && module->runCleanupPipeline(error)) << error;
-      if (precision == compiler::Precision::BF16) {
-        ASSERT_TRUE(module->setPrecision(precision, error)) << error;
-      }
+      std::unique_ptr<dsl::FrontendResult> fe;
+      auto module = moduleAt("hrm_text", preset, precision, fe);
+      ASSERT_TRUE(module);
       const std::string train = module->trainStep(5, error);
       ASSERT_FALSE(train.empty()) << error;
       for (const std::string& fn : {std::string("forward"), train})
@@ -141,14 +135,10 @@ TEST(CudaNvrtcLarge, HrmTextSmallBAndXlCompileWithoutSpills) {
           ASSERT_TRUE(compiled) << preset << " " << fn << " " << arch << ": " << error;
           compiler::CudaBundle bundle;
           ASSERT_TRUE(bundle.unpack(compiled->binary));
-          const auto reports = compiler::parsePtxasReport(bundle.ptxasLog);
-          ASSERT_EQ(reports.size(), bundle.kernels.size());
-          for (const compiler::CudaKernelShape& k : bundle.kernels) {
-            auto r = std::find_if(reports.begin(), reports.end(), [&](const auto& p) { return p.kernel == k.name; });
-            ASSERT_NE(r, reports.end()) << k.name;
-            EXPECT_EQ(r->spillStores + r->spillLoads, 0) << preset << " " << fn << " " << k.name << " on " << arch;
-            EXPECT_LE(r->registers, 65536 / k.threads) << k.name;
-          }
+          forEachKernelReport(bundle, [&](const compiler::CudaKernelShape& k, const compiler::PtxasReport& r) {
+            EXPECT_EQ(r.spillStores + r.spillLoads, 0) << preset << " " << fn << " " << k.name << " on " << arch;
+            EXPECT_LE(r.registers, 65536 / k.threads) << k.name;
+          });
         }
     }
 }
@@ -181,7 +171,8 @@ TEST_P(CudaHostEmulation, MatchesTheCpuBackend) {
     ASSERT_EQ(got.size(), want.size());
     double worst = 0;
     for (size_t i = 0; i < got.size(); ++i) {
-      const double e = relativeToMax(got[i], want[i]);
+      EXPECT_EQ(got[i].shape, want[i].shape);
+      const double e = hrmc::testing::relativeToMax(got[i], want[i]);
       worst = std::max(worst, e);
       EXPECT_LE(e, tolerance) << GetParam().model << " " << fn << " result " << i;
     }

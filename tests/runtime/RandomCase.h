@@ -43,6 +43,16 @@ inline runtime::PackedBatch randomPackedBatch(std::mt19937& rng, int T, int voca
   return batch;
 }
 
+// The largest error of `got` as a fraction of `want`'s largest magnitude.
+inline double relativeToMax(const runtime::HostTensor<float>& got, const runtime::HostTensor<float>& want) {
+  double maxRef = 1e-12, maxAbs = 0;
+  for (size_t j = 0; j < want.data.size() && j < got.data.size(); ++j) {
+    maxRef = std::max(maxRef, std::fabs(double(want.data[j])));
+    maxAbs = std::max(maxAbs, std::fabs(double(got.data[j]) - want.data[j]));
+  }
+  return maxAbs / maxRef;
+}
+
 // Labels every response token with the next input (the last prefix token predicts the first response token).
 inline void labelResponses(runtime::PackedBatch& batch) {
   const int64_t T = batch.seq.tokens();

@@ -236,7 +236,6 @@ class KernelPrinter {
       std::optional<int64_t> i = d.getConstantIndex();
       auto it = views_.find(d.getSource());
       if (!i || it == views_.end()) return unsupported(op, "dimension not constant");
-      extents_[d.getResult()] = it->second.sizes[*i];
       scalars_[d.getResult()] = it->second.sizes[*i].str();
       return true;
     }
@@ -252,7 +251,6 @@ class KernelPrinter {
   bool constant(mlir::arith::ConstantOp c, std::ostringstream& os, const char* indent) {
     mlir::Attribute v = c.getValue();
     if (c.getType().isIndex()) {
-      extents_[c.getResult()] = {mlir::cast<mlir::IntegerAttr>(v).getInt(), false};
       scalars_[c.getResult()] = std::to_string(mlir::cast<mlir::IntegerAttr>(v).getInt()) + "LL";
       return true;
     }
@@ -707,7 +705,6 @@ class KernelPrinter {
   std::vector<mlir::Operation*> nests_;
   std::vector<std::string> params_, paramTypes_;
   llvm::DenseMap<Value, View> views_;
-  llvm::DenseMap<Value, Extent> extents_;
   llvm::DenseMap<Value, std::string> scalars_;
   const std::vector<std::string>* loopIndex_ = nullptr;
   std::ostringstream prologue_, body_;

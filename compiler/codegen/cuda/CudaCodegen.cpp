@@ -33,7 +33,7 @@ class CudaTarget final : public Target {
     CudaBundle bundle;
     if (!source(kernels, bundle, error)) return false;
     std::string why;
-    if (Nvrtc::get(why) && !compile(bundle, error)) return false;
+    if (Nvrtc::get(why) && !compile(bundle, /*cubin=*/true, /*ptx=*/true, error)) return false;
     if (debugLevel() >= 3) std::fprintf(stderr, "[hrmc] CUDA C:\n%s\n", bundle.source.c_str());
     if (debugLevel() >= 4) std::fprintf(stderr, "[hrmc] PTX (%s):\n%s\n", bundle.arch.c_str(), bundle.ptx.c_str());
     binary = bundle.pack();
@@ -62,12 +62,9 @@ class CudaTarget final : public Target {
       out = bundle.source;
       return true;
     }
-    if (!compile(bundle, error)) return false;
-    if (stage == "ptx") {
-      out = bundle.ptx;
-      return true;
-    }
-    out = report(bundle);
+    const bool ptx = stage == "ptx";  // otherwise the report: ptxas runs for the CUBIN only
+    if (!compile(bundle, !ptx, ptx, error)) return false;
+    out = ptx ? bundle.ptx : report(bundle);
     return true;
   }
 
@@ -80,18 +77,22 @@ class CudaTarget final : public Target {
     return true;
   }
 
-  bool compile(CudaBundle& bundle, std::string& error) const {
+  // NVRTC's CUBIN for the architecture (with ptxas's report) and/or PTX for the matching virtual one.
+  bool compile(CudaBundle& bundle, bool cubin, bool ptx, std::string& error) const {
     const Nvrtc* nvrtc = Nvrtc::get(error);
     if (!nvrtc) return false;
-    const std::vector<NvrtcHeader>& headers = cudaHeaders();
-    NvrtcResult cubin, ptx;
-    if (!nvrtc->compile(bundle.source, "hrmc_kernels.cu", headers, arch_, {}, cubin, error)) return false;
-    const std::string virt = "compute_" + arch_.substr(3);
-    if (!nvrtc->compile(bundle.source, "hrmc_kernels.cu", headers, virt, {}, ptx, error)) return false;
     bundle.arch = arch_;
-    bundle.cubin = std::move(cubin.binary);
-    bundle.ptxasLog = std::move(cubin.log);
-    bundle.ptx = std::move(ptx.binary);
+    NvrtcResult out;
+    if (cubin) {
+      if (!nvrtc->compile(bundle.source, "hrmc_kernels.cu", cudaHeaders(), arch_, {}, out, error)) return false;
+      bundle.cubin = std::move(out.binary);
+      bundle.ptxasLog = std::move(out.log);
+    }
+    if (ptx) {
+      if (!nvrtc->compile(bundle.source, "hrmc_kernels.cu", cudaHeaders(), "compute_" + arch_.substr(3), {}, out, error))
+        return false;
+      bundle.ptx = std::move(out.binary);
+    }
     return true;
   }
 

@@ -15,8 +15,6 @@ struct Nvrtc::Api {
   using Program = void*;
   const char* (*getErrorString)(int);
   int (*version)(int*, int*);
-  int (*getNumSupportedArchs)(int*);
-  int (*getSupportedArchs)(int*);
   int (*createProgram)(Program*, const char*, const char*, int, const char* const*, const char* const*);
   int (*destroyProgram)(Program*);
   int (*compileProgram)(Program, int, const char* const*);
@@ -72,8 +70,6 @@ const Nvrtc* Nvrtc::get(std::string& error) {
       }
       auto* api = new Api();
       const bool ok = bind(lib, "nvrtcGetErrorString", api->getErrorString) && bind(lib, "nvrtcVersion", api->version) &&
-                      bind(lib, "nvrtcGetNumSupportedArchs", api->getNumSupportedArchs) &&
-                      bind(lib, "nvrtcGetSupportedArchs", api->getSupportedArchs) &&
                       bind(lib, "nvrtcCreateProgram", api->createProgram) &&
                       bind(lib, "nvrtcDestroyProgram", api->destroyProgram) &&
                       bind(lib, "nvrtcCompileProgram", api->compileProgram) && bind(lib, "nvrtcGetPTXSize", api->getPTXSize) &&
@@ -103,16 +99,6 @@ std::string Nvrtc::version() const {
   int major = 0, minor = 0;
   api_->version(&major, &minor);
   return std::to_string(major) + "." + std::to_string(minor);
-}
-
-std::vector<std::string> Nvrtc::architectures() const {
-  int n = 0;
-  if (api_->getNumSupportedArchs(&n) != 0 || n <= 0) return {};
-  std::vector<int> archs(n);
-  api_->getSupportedArchs(archs.data());
-  std::vector<std::string> out;
-  for (int a : archs) out.push_back("sm_" + std::to_string(a));
-  return out;
 }
 
 bool Nvrtc::compile(const std::string& source, const std::string& name, const std::vector<NvrtcHeader>& headers,

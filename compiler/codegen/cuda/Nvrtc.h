@@ -26,8 +26,6 @@ class Nvrtc {
 
   std::string version() const;  // "13.0"
   std::string path() const { return path_; }
-  // The architectures this NVRTC compiles for ("sm_75", "sm_80", ...).
-  std::vector<std::string> architectures() const;
   // `arch` is "sm_90" (CUBIN) or "compute_90" (PTX). The source needs no toolkit headers: every
   // header it includes is in `headers`. False with `error` (the log included) when it does not compile.
   bool compile(const std::string& source, const std::string& name, const std::vector<NvrtcHeader>& headers,
