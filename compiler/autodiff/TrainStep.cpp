@@ -79,25 +79,25 @@ bool creditWindow(mlir::func::FuncOp fn, int K, std::vector<bool>& inWindow, std
   std::vector<hrm::StepOp> steps = topLevelSteps(fn);
   inWindow.assign(steps.size(), false);
   if (steps.empty()) return true;
-  int numH = 0, numL = 0;
-  for (hrm::StepOp s : steps) (s.getLevel() == "H" ? numH : numL)++;
-  if (K < 1 || K > numH + numL) {
-    error = "credit window K = " + std::to_string(K) + " does not fit a recurrence of " + std::to_string(numH + numL) +
-            " steps (1.." + std::to_string(numH + numL) + ")";
-    return false;
-  }
-  const dsl::CreditSplit split = dsl::creditSplit(K, numH, numL);
-  const int hBp = split.slow, lBp = split.fast;
-  if (lBp > numL) {
-    error = "credit window K = " + std::to_string(K) + " needs " + std::to_string(lBp) + " L steps; the recurrence has " +
-            std::to_string(numL);
-    return false;
-  }
-  for (size_t i = 0; i < steps.size(); ++i) {
-    const int64_t idx = steps[i].getIndex();
-    inWindow[i] = steps[i].getLevel() == "H" ? idx >= numH - hBp : idx >= numL - lBp;
-  }
-  return true;
+  std::vector<std::string> levels;
+  for (hrm::StepOp s : steps) levels.push_back(s.getLevel().str());
+  std::vector<std::string> order = dsl::defaultCreditSplit(levels);
+  if (auto module = fn->getParentOfType<mlir::ModuleOp>())
+    if (auto recorded = module->getAttrOfType<mlir::ArrayAttr>(kCreditSplitAttr)) {
+      order.clear();
+      for (mlir::Attribute a : recorded) {
+        auto name = mlir::dyn_cast<mlir::StringAttr>(a);
+        if (!name) {
+          error = std::string("the module's ") + kCreditSplitAttr + " must list level names";
+          return false;
+        }
+        order.push_back(name.str());
+      }
+    }
+  std::string why;
+  inWindow = dsl::stepsInCreditWindow(K, order, levels, &why);
+  if (!why.empty()) error = why;
+  return why.empty();
 }
 
 mlir::func::FuncOp buildTrainStep(mlir::ModuleOp module, int K, const std::set<std::string>& remat, std::string& error) {

@@ -22,8 +22,9 @@ std::string trainStepName(int K, bool remat);
 // replaces the step by its value.
 void inlineStep(hrm::StepOp step);
 
-// Which recurrent steps carry gradient at credit window K (HRM-TEXT.md §2, H-first split), by
-// position among the function's top-level hrm.step ops. Fails if K does not fit the recurrence.
+// Which recurrent steps carry gradient at credit window K (HRM-TEXT.md §2; dsl/sema/CreditSplit.h is
+// the rule, the module's hrm.credit_split the order), by position among the function's top-level
+// hrm.step ops. Fails if K does not fit the recurrence.
 bool creditWindow(mlir::func::FuncOp fn, int K, std::vector<bool>& inWindow, std::string& error);
 
 // Clones `loss` into `train_step_k{K}` (`..._remat` with remat) returning (loss, accuracy, exact accuracy, then the gradient of

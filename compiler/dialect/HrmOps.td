@@ -269,14 +269,16 @@ def Hrm_YieldOp : Hrm_Op<"yield", [Pure, Terminator, HasParent<"StepOp">]> {
 }
 
 def Hrm_StepOp : Hrm_Op<"step", [SingleBlock, RecursiveMemoryEffects]> {
-  let summary = "One recurrent step: an update of recurrent state by an H or L module";
+  let summary = "One recurrent step: an update of recurrent state at one level of the hierarchy";
   let description = [{
-    `level` is "H" (slow) or "L" (fast); `index` counts steps of that level over the whole
-    recurrence; `cycle` and `iter` are the enclosing slow- and fast-loop iterations (-1 outside).
-    The credit window (HRM-TEXT.md §2) selects steps by level and index; a step outside it runs
-    forward-only. The body computes the new state value and yields it.
+    `level` names the recurrence level the step belongs to ("H" for a slow loop, "L" for a fast
+    loop, or a level the model names); `index` counts steps of that level over the whole
+    recurrence; `iters` are the iterations of the enclosing recurrence loops, outermost first.
+    The credit window (HRM-TEXT.md §2) selects steps by level and index, splitting K over the levels
+    in the order of the module's `hrm.credit_split` attribute (H, then L, without one); a step
+    outside it runs forward-only. The body computes the new state value and yields it.
   }];
-  let arguments = (ins StrAttr:$level, I64Attr:$index, I64Attr:$cycle, I64Attr:$iter, StrAttr:$state,
+  let arguments = (ins StrAttr:$level, I64Attr:$index, DenseI64ArrayAttr:$iters, StrAttr:$state,
                        StrAttr:$callee);
   let results = (outs Hrm_Tensor:$result);
   let regions = (region SizedRegion<1>:$body);

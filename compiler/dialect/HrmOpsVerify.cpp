@@ -420,7 +420,7 @@ LogicalResult BroadcastOp::verify() {
 }
 
 LogicalResult StepOp::verify() {
-  if (getLevel() != "H" && getLevel() != "L") return emitOpError("level must be \"H\" or \"L\", got ") << getLevel();
+  if (getLevel().empty()) return emitOpError("level must name the step's recurrence level");
   if (static_cast<int64_t>(getIndex()) < 0) return emitOpError("index must be >= 0");
   mlir::Block& body = getBody().front();
   auto yield = body.empty() ? YieldOp() : mlir::dyn_cast<YieldOp>(body.back());

@@ -2,6 +2,8 @@
 // the node's source location. Nodes of one recurrent step go into that step's `hrm.step` region.
 #include "compiler/lowering/GraphToHrm.h"
 
+#include "dsl/sema/CreditSplit.h"
+
 #include <map>
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,6 +26,12 @@ class Lowering {
     owner_.assign(g_.nodes.size(), -1);
     for (size_t i = 0; i < g_.nodes.size(); ++i) owner_[i] = g_.nodes[i].step;
 
+    const std::vector<std::string>& order = g_.splitOrder();
+    if (!g_.steps.empty() && order != dsl::defaultCreditSplit(g_.stepLevels())) {
+      llvm::SmallVector<mlir::Attribute> names;
+      for (const std::string& level : order) names.push_back(b_.getStringAttr(level));
+      module_->setAttr(kCreditSplitAttr, b_.getArrayAttr(names));
+    }
     const bool hasTokens = g_.inputs.size() == 1 && g_.nodes[g_.inputs[0]].type.dtype == dsl::DType::I32;
     if (!emitFunction(kForwardFn, false, error)) return false;
     if (hasTokens && !emitFunction(kLossFn, true, error)) return false;
@@ -108,11 +116,11 @@ class Lowering {
         if (openStep >= 0) closeStep();
         if (n.step >= 0) {
           const dsl::Step& st = g_.steps[n.step];
-          stepOp = b_.create<hrm::StepOp>(loc(st.loc), type(g_.nodes[st.result].type),
-                                          b_.getStringAttr(st.level == dsl::Level::Slow ? "H" : "L"),
-                                          b_.getI64IntegerAttr(st.levelIndex), b_.getI64IntegerAttr(st.slowCycle),
-                                          b_.getI64IntegerAttr(st.fastIter), b_.getStringAttr(st.state),
-                                          b_.getStringAttr(st.callee));
+          llvm::SmallVector<int64_t> iters;
+          for (const dsl::LoopPosition& p : st.loops) iters.push_back(p.iter);
+          stepOp = b_.create<hrm::StepOp>(loc(st.loc), type(g_.nodes[st.result].type), b_.getStringAttr(st.level),
+                                          b_.getI64IntegerAttr(st.levelIndex), b_.getDenseI64ArrayAttr(iters),
+                                          b_.getStringAttr(st.state), b_.getStringAttr(st.callee));
           outside = b_.saveInsertionPoint();
           b_.setInsertionPointToStart(&stepOp.getBody().emplaceBlock());
           openStep = n.step;
@@ -181,6 +189,7 @@ class Lowering {
       case OpKind::Tanh: return b_.create<hrm::TanhOp>(l, in(n, 0));
       case OpKind::Sqrt: return b_.create<hrm::SqrtOp>(l, in(n, 0));
       case OpKind::StopGradient: return b_.create<hrm::StopGradientOp>(l, in(n, 0));
+      case OpKind::Convert: return b_.create<hrm::ConvertOp>(l, type(n.type), in(n, 0));
       case OpKind::RmsNorm: {
         return b_.create<hrm::RmsNormOp>(l, in(n, 0), f64(n.scalar), n.magicnorm ? b_.getUnitAttr() : mlir::UnitAttr());
       }

@@ -15,6 +15,9 @@ inline constexpr const char* kArgNameAttr = "hrm.name";      // reference parame
 inline constexpr const char* kBufferAttr = "hrm.buffer";     // an untrained buffer (zL_init)
 inline constexpr const char* kInitAttr = "hrm.init";         // initializer: trunc_normal | zeros | ones
 inline constexpr const char* kInitStdAttr = "hrm.init_std";  // its standard deviation (trunc_normal)
+// On the module: the credit window's split order over levels (["G", "H", "L"]), written only where it
+// is not the two-level default (H, then L) that hand-written IR relies on.
+inline constexpr const char* kCreditSplitAttr = "hrm.credit_split";
 
 bool lowerGraph(const dsl::ModelGraph& graph, const dsl::SourceManager& sources, mlir::ModuleOp module,
                 std::string& error);

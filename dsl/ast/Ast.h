@@ -75,7 +75,9 @@ struct Block {
   std::vector<StmtPtr> stmts;
 };
 
-enum class StmtKind { State, Assign, Destructure, Return, Slow, Fast, If };
+enum class StmtKind { State, Assign, Destructure, Return, Loop, If };
+// How a recurrence loop was written: `slow(n)` is level H, `fast(n)` level L, `level G(n)` names its own.
+enum class LoopSpelling { Slow, Fast, Named };
 
 struct Stmt {
   StmtKind kind;
@@ -83,8 +85,11 @@ struct Stmt {
   std::vector<std::string> names;  // State/Assign: one; Destructure: several
   std::vector<Loc> nameLocs;
   std::optional<TensorType> type;  // State/Assign annotation
-  ExprPtr value;                   // State/Assign/Destructure/Return value, Slow/Fast count, If condition
-  Block body;                      // Slow/Fast body, If "then"
+  ExprPtr value;                   // State/Assign/Destructure/Return value, Loop count, If condition
+  std::string level;               // Loop: the level's name ("H" for slow, "L" for fast)
+  Loc levelLoc;                    // Loop: where the name is written (the keyword for slow/fast)
+  LoopSpelling spelling = LoopSpelling::Named;  // Loop
+  Block body;                      // Loop body, If "then"
   std::optional<Block> elseBody;   // If: `else { }`; an `else if` is an else block with one If
 };
 

@@ -64,11 +64,14 @@ class Printer {
         break;
       }
       case ast::StmtKind::Return: line(d, "Return " + printExpr(*s.value), s.loc); break;
-      case ast::StmtKind::Slow:
-      case ast::StmtKind::Fast:
-        line(d, std::string(s.kind == ast::StmtKind::Slow ? "SlowLoop" : "FastLoop") + " x " + printExpr(*s.value), s.loc);
+      case ast::StmtKind::Loop: {
+        const std::string head = s.spelling == ast::LoopSpelling::Slow   ? "SlowLoop"
+                                 : s.spelling == ast::LoopSpelling::Fast ? "FastLoop"
+                                                                         : "Level " + s.level;
+        line(d, head + " x " + printExpr(*s.value), s.loc);
         block(d + 1, s.body);
         break;
+      }
       case ast::StmtKind::If:
         line(d, "If " + printExpr(*s.value), s.loc);
         block(d + 1, s.body);

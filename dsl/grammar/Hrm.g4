@@ -44,6 +44,7 @@ stmt        : 'state' ident (':' tensorType)? '=' expr ';'               # state
             | 'return' expr ';'                                          # returnStmt
             | 'slow' '(' expr ')' block                                  # slowStmt
             | 'fast' '(' expr ')' block                                  # fastStmt
+            | 'level' ident '(' expr ')' block                           # levelStmt
             | 'if' expr block ('else' (block | ifStmtTail))?             # ifStmt
             ;
 ifStmtTail  : 'if' expr block ('else' (block | ifStmtTail))? ;
@@ -71,7 +72,7 @@ doc         : STRING+ ;                                     // adjacent literals
 // Keywords that only mean something in one place stay usable as names (a submodule called `model`,
 // a parameter called `mask`), so reference parameter names map onto the language unchanged.
 ident       : ID | 'model' | 'mask' | 'objective' | 'credit' | 'state' | 'param' | 'buffer'
-            | 'stack' | 'magicnorm' | 'slow' | 'fast' | 'preset' | 'config' | 'enum' ;
+            | 'stack' | 'magicnorm' | 'slow' | 'fast' | 'level' | 'preset' | 'config' | 'enum' ;
 
 INT         : [0-9]+ ;
 FLOAT       : [0-9]+ '.' [0-9]* EXP? | [0-9]+ EXP | '.' [0-9]+ EXP? ;

@@ -45,7 +45,7 @@ class ErrorListener : public antlr4::BaseErrorListener {
  public:
   ErrorListener(uint32_t file, DiagEngine& diags) : file_(file), diags_(diags) {}
 
-  void syntaxError(antlr4::Recognizer*, antlr4::Token* offending, size_t line, size_t col,
+  void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line, size_t col,
                    const std::string& msg, std::exception_ptr) override {
     if (diags_.tooManyErrors()) return;
     Loc loc;
@@ -73,6 +73,10 @@ class ErrorListener : public antlr4::BaseErrorListener {
     } else {
       text = "syntax error: " + msg;
     }
+    if (hint.empty() && offending && offending->getText() == "(" && offending->getTokenIndex() > 0)
+      if (auto* tokens = dynamic_cast<antlr4::TokenStream*>(recognizer->getInputStream());
+          tokens && tokens->get(offending->getTokenIndex() - 1)->getText() == "level")
+        hint = "a level loop names its level: `level G(g_cycles) { ... }`";
     if (hint.empty() && offending && offending->getType() == antlr4::Token::EOF)
       hint = "the file ends early: is a '}' or ';' missing?";
     diags_.error(loc, text, hint);
@@ -385,15 +389,23 @@ class AstBuilder {
       s->kind = ast::StmtKind::Return;
       s->value = expr(x->expr());
     } else if (auto* x = dynamic_cast<P::SlowStmtContext*>(c)) {
-      s->kind = ast::StmtKind::Slow;
-      s->value = expr(x->expr());
-      s->body = block(x->block());
+      loopStmt(*s, ast::LoopSpelling::Slow, "H", s->loc, x->expr(), x->block());
     } else if (auto* x = dynamic_cast<P::FastStmtContext*>(c)) {
-      s->kind = ast::StmtKind::Fast;
-      s->value = expr(x->expr());
-      s->body = block(x->block());
+      loopStmt(*s, ast::LoopSpelling::Fast, "L", s->loc, x->expr(), x->block());
+    } else if (auto* x = dynamic_cast<P::LevelStmtContext*>(c)) {
+      loopStmt(*s, ast::LoopSpelling::Named, name(x->ident()), loc(x->ident()), x->expr(), x->block());
     }
     return s;
+  }
+
+  void loopStmt(ast::Stmt& s, ast::LoopSpelling spelling, std::string level, Loc levelLoc, P::ExprContext* count,
+                P::BlockContext* body) {
+    s.kind = ast::StmtKind::Loop;
+    s.spelling = spelling;
+    s.level = std::move(level);
+    s.levelLoc = levelLoc;
+    s.value = expr(count);
+    s.body = block(body);
   }
 
   ast::ExprPtr make(ast::ExprKind k, Loc l) {

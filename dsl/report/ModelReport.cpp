@@ -1,5 +1,8 @@
 #include "dsl/report/ModelReport.h"
 
+#include "dsl/sema/CreditSplit.h"
+
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <ostream>
@@ -38,6 +41,63 @@ int weightInput(const ModelGraph& g, const Node& n) {
   if (static_cast<int>(n.inputs.size()) <= idx) return -1;
   int in = n.inputs[idx];
   return g.nodes[in].op == OpKind::Weight ? in : -1;
+}
+
+// "2 slow (H) and 6 fast (L)", "2 at level G, 4 slow (H) and 12 fast (L)": the levels outermost first.
+std::string levelCounts(const ModelGraph& g) {
+  std::vector<std::string> parts;
+  for (const std::string& level : g.levels) {
+    const std::string n = std::to_string(g.countSteps(level));
+    parts.push_back(level == "H" ? n + " slow (H)" : level == "L" ? n + " fast (L)" : n + " at level " + level);
+  }
+  std::string s;
+  for (size_t i = 0; i < parts.size(); ++i) s += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
+  return s;
+}
+
+// The two-level default keeps the paper's name for it.
+std::string splitDescription(const ModelGraph& g) {
+  const std::vector<std::string>& order = g.splitOrder();
+  if (order == std::vector<std::string>{"H", "L"} || order == std::vector<std::string>{"H"} ||
+      order == std::vector<std::string>{"L"})
+    return "H-first split";
+  return "split order " + spellSplitOrder(order);
+}
+
+// "H1.L2": the iteration of every enclosing loop, by level; "-" outside every loop.
+std::string cycleOf(const Step& s) {
+  std::string c;
+  for (const LoopPosition& p : s.loops) c += (c.empty() ? "" : ".") + p.level + std::to_string(p.iter);
+  return c.empty() ? "-" : c;
+}
+
+int cycleWidth(const ModelGraph& g) {
+  size_t w = 6;
+  for (const Step& s : g.steps) w = std::max(w, cycleOf(s).size());
+  return static_cast<int>(w);
+}
+
+// `hrmc check --explain-credit`: how the split gives each level its share at every K.
+void printCreditExplanation(std::ostream& os, const ModelGraph& g, const std::vector<int>& ks) {
+  const std::vector<std::string>& order = g.splitOrder();
+  os << "\ncredit window (HRM-TEXT.md §2): of K steps with gradient, the levels take their share in split order ("
+     << spellSplitOrder(order) << (g.credit.split.empty() ? ", outermost first" : ", as declared")
+     << "): each takes as many of its last steps as K allows while leaving one step for every later level that has "
+        "steps; the last level takes the rest\n";
+  for (int k : ks) {
+    const CreditSplit split = creditSplit(k, order, g.stepLevels());
+    os << "  K=" << k << ":";
+    if (!split.ok()) {
+      os << " " << split.error << "\n";
+      continue;
+    }
+    for (size_t i = 0; i < split.shares.size(); ++i) {
+      const LevelShare& sh = split.shares[i];
+      os << (i == 0 ? " " : "; ") << sh.level << " takes its last " << sh.withGrad << " of " << sh.steps;
+      if (sh.reserved > 0 && sh.withGrad < sh.steps) os << " (leaving " << sh.reserved << " for the later levels)";
+    }
+    os << "\n";
+  }
 }
 
 }  // namespace
@@ -104,7 +164,7 @@ std::vector<int> creditWindowRange(const ModelGraph& g) {
   return ks;
 }
 
-void printCheckReport(std::ostream& os, const FrontendResult& fe) {
+void printCheckReport(std::ostream& os, const FrontendResult& fe, bool explainCredit) {
   const ModelGraph& g = *fe.graph;
   const ModelStats st = computeStats(g);
   os << "model " << g.name << " (" << fe.sources.path(g.loc.file) << ")";
@@ -135,22 +195,22 @@ void printCheckReport(std::ostream& os, const FrontendResult& fe) {
   os << buf;
   for (const Weight* b : st.buffers) os << "  buffer " << b->name << " " << b->type.str() << " (not trained)\n";
 
-  const int nSlow = g.countSteps(Level::Slow), nFast = g.countSteps(Level::Fast);
   const std::vector<int> ks = creditWindowRange(g);
   os << "\nrecurrence: ";
   if (g.steps.empty()) {
     os << "none (a feed-forward model; every layer carries gradient)\n";
   } else {
-    os << g.steps.size() << " steps, " << nSlow << " slow (H) and " << nFast << " fast (L); ";
+    const std::string split = splitDescription(g);
+    os << g.steps.size() << " steps, " << levelCounts(g) << "; ";
     if (g.credit.declared && g.credit.minSteps == g.credit.maxSteps) {
-      os << "fixed credit window K = " << g.credit.minSteps << ", H-first split\n";
+      os << "fixed credit window K = " << g.credit.minSteps << ", " << split << "\n";
     } else if (g.credit.declared) {
       os << "credit window K = " << g.credit.minSteps << ".." << g.credit.maxSteps << " over the first "
-         << g.credit.warmupRatio * 100 << "% of training steps, H-first split\n";
+         << g.credit.warmupRatio * 100 << "% of training steps, " << split << "\n";
     } else {
       os << "no credit window: every step carries gradient\n";
     }
-    std::snprintf(buf, sizeof buf, "  %-5s %-6s %-6s %-8s %-18s", "step", "level", "cycle", "updates", "via");
+    std::snprintf(buf, sizeof buf, "  %-5s %-6s %-*s %-8s %-18s", "step", "level", cycleWidth(g), "cycle", "updates", "via");
     os << buf;
     auto cellWidth = [](int k) { return std::max<int>(4, 2 + static_cast<int>(std::to_string(k).size())); };
     for (int k : ks) {
@@ -162,11 +222,9 @@ void printCheckReport(std::ostream& os, const FrontendResult& fe) {
     for (int k : ks) grads.push_back(g.stepsWithGrad(k));
     for (size_t i = 0; i < g.steps.size(); ++i) {
       const Step& s = g.steps[i];
-      std::string level = std::string(s.level == Level::Slow ? "H" : "L") + std::to_string(s.levelIndex);
-      std::string cycle = s.slowCycle >= 0 ? "H" + std::to_string(s.slowCycle) : "-";
-      if (s.fastIter >= 0) cycle += ".L" + std::to_string(s.fastIter);
-      std::snprintf(buf, sizeof buf, "  %-5zu %-6s %-6s %-8s %-18s", i + 1, level.c_str(), cycle.c_str(), s.state.c_str(),
-                    s.callee.empty() ? "-" : s.callee.c_str());
+      const std::string level = s.level + std::to_string(s.levelIndex);
+      std::snprintf(buf, sizeof buf, "  %-5zu %-6s %-*s %-8s %-18s", i + 1, level.c_str(), cycleWidth(g), cycleOf(s).c_str(),
+                    s.state.c_str(), s.callee.empty() ? "-" : s.callee.c_str());
       os << buf;
       for (size_t k = 0; k < ks.size(); ++k) {
         std::snprintf(buf, sizeof buf, " %-*s", cellWidth(ks[k]), grads[k][i] ? "grad" : "-");
@@ -174,6 +232,7 @@ void printCheckReport(std::ostream& os, const FrontendResult& fe) {
       }
       os << "\n";
     }
+    if (explainCredit && g.credit.declared) printCreditExplanation(os, g, ks);
     for (int k : ks) {
       const std::vector<bool> live = g.nodesWithGrad(k);
       std::string frozen;

@@ -34,6 +34,7 @@ double forwardFlopsPerToken(const ModelGraph& g);
 // The credit windows a model trains with: min..max, or just the number of steps without a window.
 std::vector<int> creditWindowRange(const ModelGraph& g);
 
-void printCheckReport(std::ostream& os, const FrontendResult& fe);
+// explainCredit: also say how the credit split gives each level its share at every K.
+void printCheckReport(std::ostream& os, const FrontendResult& fe, bool explainCredit = false);
 
 }  // namespace hrmc::dsl

@@ -39,6 +39,7 @@ const std::vector<Builtin>& builtinTable() {
       {"broadcast_to", {"x", "shape"}, "broadcast to a shape"},
       {"cross_entropy", {"logits", "labels"}, "per-token CE of logits [T, V] against labels [T]; -100 is ignored"},
       {"stop_gradient", {"x"}, "x, with no gradient flowing back"},
+      {"cast", {"x", "dtype"}, "x as f32 or bf16: to bf16 rounds to nearest even, to f32 is exact"},
       {"float", {"x"}, "a number as float"},
       {"int", {"x"}, "a number truncated to int"},
       {"round", {"x"}, "round half to even (Python's round)"},
@@ -355,6 +356,21 @@ Value Elaborator::callBuiltin(const std::string& name, Loc at, std::vector<Value
     OpKind op = name == "sigmoid" ? OpKind::Sigmoid : name == "silu" ? OpKind::Silu : name == "exp" ? OpKind::Exp
               : name == "tanh" ? OpKind::Tanh : name == "sqrt" ? OpKind::Sqrt : OpKind::StopGradient;
     return emit(unary(op, *x));
+  }
+  if (name == "cast") {
+    const TensorType* x = floatTensor(0);
+    if (!x) return Value::error();
+    const Value& d = arg(1);
+    if (d.kind != Value::Kind::Enum || d.enumType->name != "Float") {
+      error(locs[1], "cast converts to a float type, f32 or bf16, but this is " + describeKind(d.kind),
+            "e.g. cast(x, bf16)");
+      return Value::error();
+    }
+    const DType to = d.i == 0 ? DType::F32 : DType::BF16;
+    if (to == x->dtype) return arg(0);  // already that type: nothing to round
+    TensorType t = *x;
+    t.dtype = to;
+    return emit(unary(OpKind::Convert, t));
   }
   if (name == "softmax" || name == "sum" || name == "mean" || name == "max") {
     const TensorType* x = floatTensor(0);

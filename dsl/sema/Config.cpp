@@ -1,4 +1,5 @@
-// Configuration: the root file's `config` entries resolved as default < preset < --set override.
+// Configuration: the root file's `config` entries, with those of the files it imports, resolved as
+// default < preset < --set override.
 // Defaults may be expressions over earlier entries (the SwiGLU width follows `hidden`), so an
 // override of `hidden` changes every entry derived from it unless that entry is overridden too.
 #include <algorithm>
@@ -68,18 +69,79 @@ std::string parseOverride(const std::string& text, const std::string& type, cons
 
 }  // namespace
 
+// The root's configuration: the config entries and presets of the files it imports, in import order,
+// then its own. A root entry of an imported key overrides that entry's default in place (later
+// imported entries derived from it follow the new value); a root preset of an imported preset's
+// name extends it, its assignments applied after the imported ones.
+Elaborator::MergedConfig Elaborator::mergeConfig() {
+  MergedConfig m;
+  const FileScope* root = prog_.root();
+  auto path = [&](const FileScope* f) { return prog_.sources().path(f->file->fileId); };
+  auto find = [&](const std::string& key) -> MergedConfig::Entry* {
+    for (MergedConfig::Entry& e : m.entries)
+      if (e.decl->name == key) return &e;
+    return nullptr;
+  };
+  std::vector<const FileScope*> files = root->imports;
+  files.push_back(root);
+  for (const FileScope* f : files) {
+    const bool isRoot = f == root;
+    for (const ast::ConfigEntry& e : f->file->config) {
+      MergedConfig::Entry* prior = find(e.name);
+      if (!prior) {
+        m.entries.push_back({&e, f});
+        continue;
+      }
+      if (prior->scope == f) {
+        error(e.loc, "config key '" + e.name + "' is declared twice");
+      } else if (!isRoot) {
+        Diagnostic& d = error(e.loc, "config key '" + e.name + "' is declared in both '" + path(prior->scope) + "' and '" +
+                                         path(f) + "'",
+                              "declare it in one of them, or in the importing model, which overrides both");
+        d.notes.push_back({prior->decl->loc, "the other declaration is here"});
+      } else if (e.type != prior->decl->type) {
+        Diagnostic& d = error(e.typeLoc, "config key '" + e.name + "' is " + e.type + " here but " + prior->decl->type +
+                                             " in '" + path(prior->scope) + "'",
+                              "an override keeps the imported entry's type");
+        d.notes.push_back({prior->decl->loc, "imported here"});
+      } else {
+        *prior = {&e, f};  // the model's own default, at the imported entry's place
+      }
+    }
+    for (const ast::PresetDecl& p : f->file->presets) {
+      auto it = std::find_if(m.presets.begin(), m.presets.end(), [&](const MergedConfig::Preset& q) { return q.name == p.name; });
+      if (it == m.presets.end()) {
+        m.presets.push_back({p.name, {&p}, {f}});
+      } else if (it->scopes.back() == f) {
+        error(p.loc, "preset '" + p.name + "' is declared twice");
+      } else if (!isRoot) {
+        Diagnostic& d = error(p.loc, "preset '" + p.name + "' is declared in both '" + path(it->scopes.back()) + "' and '" +
+                                         path(f) + "'",
+                              "declare it in one of them; the importing model can extend it with its own `preset " +
+                                  p.name + " { ... }`");
+        d.notes.push_back({it->decls.back()->loc, "the other declaration is here"});
+      } else {
+        it->decls.push_back(&p);
+        it->scopes.push_back(f);
+      }
+    }
+  }
+  return m;
+}
+
 std::vector<ConfigValue> Elaborator::resolveConfig(const std::string& presetName,
                                                    const std::vector<ConfigOverride>& overrides) {
   const FileScope* root = prog_.root();
   const ast::File& file = *root->file;
   ctx_ = Ctx{nullptr, root, nullptr, nullptr};
+  const MergedConfig merged = mergeConfig();
   std::vector<std::string> keys;
-  for (const ast::ConfigEntry& e : file.config) keys.push_back(e.name);
+  for (const MergedConfig::Entry& e : merged.entries) keys.push_back(e.decl->name);
 
-  const ast::PresetDecl* preset = nullptr;
+  const MergedConfig::Preset* preset = nullptr;
   if (!presetName.empty()) {
     std::vector<std::string> names;
-    for (const ast::PresetDecl& p : file.presets) {
+    for (const MergedConfig::Preset& p : merged.presets) {
       names.push_back(p.name);
       if (p.name == presetName) preset = &p;
     }
@@ -88,16 +150,15 @@ std::vector<ConfigValue> Elaborator::resolveConfig(const std::string& presetName
       for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
       error(Loc{}, "unknown preset '" + presetName + "'" + didYouMean(presetName, names),
             names.empty() ? prog_.sources().path(file.fileId) + " declares no presets"
-                          : "presets in " + prog_.sources().path(file.fileId) + ": " + list);
+                          : "presets in " + prog_.sources().path(file.fileId) + (root->imports.empty() ? "" : " and its imports") +
+                                ": " + list);
       return {};
     }
-    for (const ast::PresetDecl::Assignment& a : preset->assignments)
-      if (std::find(keys.begin(), keys.end(), a.key) == keys.end())
-        error(a.loc, "preset '" + preset->name + "' sets unknown config key '" + a.key + "'" + didYouMean(a.key, keys));
+    for (const ast::PresetDecl* decl : preset->decls)
+      for (const ast::PresetDecl::Assignment& a : decl->assignments)
+        if (std::find(keys.begin(), keys.end(), a.key) == keys.end())
+          error(a.loc, "preset '" + preset->name + "' sets unknown config key '" + a.key + "'" + didYouMean(a.key, keys));
   }
-  for (const ast::PresetDecl& p : file.presets)
-    for (const ast::PresetDecl& q : file.presets)
-      if (&q < &p && q.name == p.name) error(p.loc, "preset '" + p.name + "' is declared twice");
   for (const ConfigOverride& o : overrides)
     if (std::find(keys.begin(), keys.end(), o.key) == keys.end()) {
       std::string list;
@@ -107,17 +168,19 @@ std::vector<ConfigValue> Elaborator::resolveConfig(const std::string& presetName
     }
 
   std::vector<ConfigValue> out;
-  for (const ast::ConfigEntry& e : file.config) {
-    if (config_.count(e.name)) {
-      error(e.loc, "config key '" + e.name + "' is declared twice");
-      continue;
-    }
+  resolvingConfig_ = true;
+  for (const MergedConfig::Entry& entry : merged.entries) {
+    const ast::ConfigEntry& e = *entry.decl;
+    // Each entry is evaluated with its own file's names (an imported entry may use an enum the model
+    // does not import itself).
+    ctx_ = Ctx{nullptr, entry.scope, nullptr, nullptr};
+    const ast::File& declFile = *entry.scope->file;
     const EnumType* enumType = nullptr;
     if (e.type != "int" && e.type != "float" && e.type != "bool") {
-      enumType = prog_.findEnum(*root, e.type);
+      enumType = prog_.findEnum(*entry.scope, e.type);
       if (!enumType) {
         std::vector<std::string> types{"int", "float", "bool"};
-        for (const std::string& n : prog_.visibleNames(*root)) types.push_back(n);
+        for (const std::string& n : prog_.visibleNames(*entry.scope)) types.push_back(n);
         error(e.typeLoc, "unknown config type '" + e.type + "'" + didYouMean(e.type, types),
               "config types are int, float, bool or an enum name");
         continue;
@@ -129,20 +192,27 @@ std::vector<ConfigValue> Elaborator::resolveConfig(const std::string& presetName
     for (const ConfigOverride& o : overrides)
       if (o.key == e.name) over = &o;  // the last --set of a key wins
     const ast::PresetDecl::Assignment* fromPreset = nullptr;
+    const FileScope* presetScope = nullptr;
     if (preset)
-      for (const ast::PresetDecl::Assignment& a : preset->assignments)
-        if (a.key == e.name) fromPreset = &a;
+      for (size_t d = 0; d < preset->decls.size(); ++d)
+        for (const ast::PresetDecl::Assignment& a : preset->decls[d]->assignments)
+          if (a.key == e.name) {
+            fromPreset = &a;  // the model's own preset is last, so it wins
+            presetScope = preset->scopes[d];
+          }
     if (over) {
       std::string err = parseOverride(over->value, e.type, enumType, v);
       if (!err.empty()) {
         error(Loc{}, "--set " + e.name + "=" + over->value + ": " + err,
               "'" + e.name + "' is " + (enumType ? "an enum " + e.type : e.type == "int" ? "an int" : "a " + e.type) + " (declared at " +
-                  prog_.sources().path(file.fileId) + ":" + std::to_string(e.loc.line) + ")");
+                  prog_.sources().path(declFile.fileId) + ":" + std::to_string(e.loc.line) + ")");
         continue;
       }
       source = "--set";
     } else if (fromPreset) {
+      ctx_ = Ctx{nullptr, presetScope, nullptr, nullptr};
       v = eval(*fromPreset->value);
+      ctx_ = Ctx{nullptr, entry.scope, nullptr, nullptr};
       source = "preset " + preset->name;
     } else if (enumType && e.value->kind == ast::ExprKind::Name && enumType->indexOf(e.value->text) < 0 &&
                !config_.count(e.value->text)) {
@@ -169,6 +239,8 @@ std::vector<ConfigValue> Elaborator::resolveConfig(const std::string& presetName
     cv.doc = e.doc;
     out.push_back(std::move(cv));
   }
+  resolvingConfig_ = false;
+  ctx_ = Ctx{nullptr, root, nullptr, nullptr};
   return out;
 }
 

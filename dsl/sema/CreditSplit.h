@@ -1,18 +1,40 @@
 #pragma once
-// The credit window's H-first split (HRM-TEXT.md §2), the one rule the model report, the checks of a
-// declared window and the train-step builder share: of K steps with gradient, the slow (H) level
-// takes min(Hc, K − 1), keeping at least one fast (L) step when there are any; the fast level the rest.
-#include <algorithm>
+// The credit window's split over recurrence levels (HRM-TEXT.md §2): the one rule that the model
+// report, the checks of a declared window and the train-step builder share. Of K steps with
+// gradient, the levels take their share in split order: each takes as many of its last steps as K
+// allows while leaving one step for every later level that has steps, and the last level takes the
+// rest. With the two-level default order (H, then L) this is the paper's H-first split: H takes
+// min(Hc, K − 1), keeping at least one L step when there are any; L takes the rest.
+#include <string>
+#include <vector>
 
 namespace hrmc::dsl {
 
-struct CreditSplit {
-  int slow = 0, fast = 0;  // the last `slow` H steps and the last `fast` L steps carry gradient
+struct LevelShare {
+  std::string level;
+  int steps = 0;     // the level's steps over the whole recurrence
+  int withGrad = 0;  // its last `withGrad` steps carry gradient
+  int reserved = 0;  // steps K still had to leave to later levels when this level took its share
 };
 
-inline CreditSplit creditSplit(int K, int numSlow, int numFast) {
-  const int slow = numFast > 0 ? std::min(numSlow, K - 1) : std::min(numSlow, K);
-  return {slow, K - slow};
-}
+struct CreditSplit {
+  std::vector<LevelShare> shares;  // in split order
+  std::string error;               // K does not fit the recurrence (then shares is empty)
+  bool ok() const { return error.empty(); }
+};
+
+// `order` lists every level once, in split order; `stepLevels` is each step's level in program order.
+CreditSplit creditSplit(int K, const std::vector<std::string>& order, const std::vector<std::string>& stepLevels);
+
+// Which steps carry gradient at K: the last `withGrad` steps of each level, in program order.
+// Empty when the split has an error.
+std::vector<bool> stepsInCreditWindow(int K, const std::vector<std::string>& order,
+                                      const std::vector<std::string>& stepLevels, std::string* error = nullptr);
+
+// The split order IR without a recorded one assumes: H, then L, of the levels that have steps.
+std::vector<std::string> defaultCreditSplit(const std::vector<std::string>& stepLevels);
+
+// "H, L" — the split order as the schedule and the errors spell it.
+std::string spellSplitOrder(const std::vector<std::string>& order);
 
 }  // namespace hrmc::dsl

@@ -1,4 +1,5 @@
-// Statements: bindings, state, returns, compile-time `if`, and the slow/fast recurrence loops.
+// Statements: bindings, state, returns, compile-time `if`, and the recurrence loops (slow, fast and
+// named levels of any depth).
 #include "dsl/sema/Elaborator.h"
 
 namespace hrmc::dsl {
@@ -28,7 +29,7 @@ Value Elaborator::coerceToType(const Value& v, const TensorType& want, bool dtyp
   // an error rather than a declaration that is silently ignored.
   if (dtypeWritten && got.dtype != want.dtype) {
     error(loc, what + " is " + spell(got.dtype) + ", but it is declared " + spell(want.dtype),
-          std::string("declare it ") + spell(got.dtype) + ", or leave the dtype out to take the value's");
+          std::string("convert it with cast(x, ") + spell(want.dtype) + "), or leave the dtype out to take the value's");
     return Value::error();
   }
   if (got.dims == want.dims) return t;
@@ -50,7 +51,7 @@ void Elaborator::exec(const ast::Stmt& s) {
     case ast::StmtKind::State: {
       if (!loops_.empty()) {
         error(s.loc, "state '" + s.names[0] + "' must be declared before the recurrence loops",
-              "move `state " + s.names[0] + " = ...;` above the slow/fast loop");
+              "move `state " + s.names[0] + " = ...;` above the recurrence loops");
         return;
       }
       if (findVar(s.names[0])) {
@@ -58,20 +59,23 @@ void Elaborator::exec(const ast::Stmt& s) {
         return;
       }
       Value v = eval(*s.value);
+      std::optional<DType> declared;
       if (!v.isError() && s.type) {
-        if (auto t = evalTensorType(*s.type))
+        if (auto t = evalTensorType(*s.type)) {
           v = coerceToType(v, *t, !s.type->dtype.empty(), s.value->loc, "the start of state '" + s.names[0] + "'");
+          if (!s.type->dtype.empty()) declared = t->dtype;
+        }
       } else if (!v.isError()) {
         if (!expectTensor(v, s.value->loc, "a state")) v = Value::error();
       }
-      ctx_.scope->vars[s.names[0]] = Var{v, true, static_cast<int>(loops_.size()), s.nameLocs[0]};
+      ctx_.scope->vars[s.names[0]] = Var{v, true, static_cast<int>(loops_.size()), s.nameLocs[0], declared};
       return;
     }
     case ast::StmtKind::Assign: execAssign(s); return;
     case ast::StmtKind::Destructure: {
       Value v = eval(*s.value);
       if (v.isError()) {
-        for (const std::string& n : s.names) ctx_.scope->vars[n] = Var{Value::error(), false, static_cast<int>(loops_.size()), s.loc};
+        for (const std::string& n : s.names) ctx_.scope->vars[n] = Var{Value::error(), false, static_cast<int>(loops_.size()), s.loc, {}};
         return;
       }
       if (v.kind != Value::Kind::Tuple || v.elems.size() != s.names.size()) {
@@ -86,7 +90,7 @@ void Elaborator::exec(const ast::Stmt& s) {
           continue;
         }
         ctx_.scope->vars[s.names[i]] =
-            Var{v.isError() ? v : v.elems[i], false, static_cast<int>(loops_.size()), s.nameLocs[i]};
+            Var{v.isError() ? v : v.elems[i], false, static_cast<int>(loops_.size()), s.nameLocs[i], {}};
       }
       return;
     }
@@ -100,8 +104,7 @@ void Elaborator::exec(const ast::Stmt& s) {
       frames_.back().returned = true;
       return;
     }
-    case ast::StmtKind::Slow:
-    case ast::StmtKind::Fast: execLoop(s); return;
+    case ast::StmtKind::Loop: execLoop(s); return;
     case ast::StmtKind::If: {
       Value c = eval(*s.value);
       if (c.isError()) return;
@@ -133,11 +136,11 @@ void Elaborator::execAssign(const ast::Stmt& s) {
   const size_t savedDepth = stepFrameDepth_;
   if (isStep) {
     Step st;
-    const bool fast = !loops_.empty() && loops_.back() == LoopKind::Fast;
-    st.level = fast ? Level::Fast : Level::Slow;
-    st.levelIndex = fast ? fastSteps_++ : slowSteps_++;
-    for (size_t i = 0; i < loops_.size(); ++i)
-      (loops_[i] == LoopKind::Slow ? st.slowCycle : st.fastIter) = loopIters_[i];
+    // A step belongs to its innermost loop's level; an update outside every loop to the outermost
+    // level, which is only known once the forward is elaborated (finishRecurrence fills it in and
+    // counts each level's steps).
+    if (!loops_.empty()) st.level = loops_.back().level;
+    st.loops = loops_;
     st.state = name;
     st.loc = s.loc;
     graph_.steps.push_back(st);
@@ -169,21 +172,29 @@ void Elaborator::execAssign(const ast::Stmt& s) {
       d.notes.push_back({var->loc, "'" + name + "' is declared here"});
       return;
     }
+    // A declared dtype holds for every step; hrmc converts only where `cast` says so.
+    if (var->dtype && after.dtype != *var->dtype) {
+      Diagnostic& d = error(s.value->loc, std::string("state '") + name + "' is declared " + spell(*var->dtype) +
+                                              ", but this step makes it " + spell(after.dtype),
+                            std::string("convert the new value: `") + name + " = cast(..., " + spell(*var->dtype) + ");`");
+      d.notes.push_back({var->loc, "'" + name + "' is declared here"});
+      return;
+    }
   }
   if (var) {
     var->value = v;
   } else {
-    ctx_.scope->vars[name] = Var{v, false, static_cast<int>(loops_.size()), s.nameLocs[0]};
+    ctx_.scope->vars[name] = Var{v, false, static_cast<int>(loops_.size()), s.nameLocs[0], {}};
   }
 }
 
 void Elaborator::checkNestedLoopCounts(const ast::Block& b) {
   for (const auto& st : b.stmts) {
-    if (st->kind == ast::StmtKind::Slow || st->kind == ast::StmtKind::Fast) {
+    if (st->kind == ast::StmtKind::Loop) {
       const Value n = eval(*st->value);
       if (n.kind == Value::Kind::Int && (n.i < 0 || n.i > ElabLimits::kMaxLoopCount))
-        error(st->value->loc, std::string("the ") + (st->kind == ast::StmtKind::Slow ? "slow" : "fast") + " loop count is " +
-                                  std::to_string(n.i) + "; it must be between 0 and " + std::to_string(ElabLimits::kMaxLoopCount));
+        error(st->value->loc, "the " + loopWord(*st) + " count is " + std::to_string(n.i) + "; it must be between 0 and " +
+                                  std::to_string(ElabLimits::kMaxLoopCount));
       checkNestedLoopCounts(st->body);
     } else if (st->kind == ast::StmtKind::If) {
       checkNestedLoopCounts(st->body);
@@ -192,49 +203,78 @@ void Elaborator::checkNestedLoopCounts(const ast::Block& b) {
   }
 }
 
-void Elaborator::execLoop(const ast::Stmt& s) {
-  const bool slow = s.kind == ast::StmtKind::Slow;
-  const char* kw = slow ? "slow" : "fast";
-  if (!loops_.empty()) {
-    if (slow) {
-      error(s.loc, "a slow loop must be the outermost recurrence loop",
-            "the recurrence is one slow (H) loop containing fast (L) loops");
-      return;
-    }
-    if (loops_.back() == LoopKind::Fast) {
-      error(s.loc, "fast loops cannot be nested", "put the fast loop directly inside the slow loop");
-      return;
-    }
+std::string Elaborator::loopWord(const ast::Stmt& s) {
+  switch (s.spelling) {
+    case ast::LoopSpelling::Slow: return "slow loop";
+    case ast::LoopSpelling::Fast: return "fast loop";
+    case ast::LoopSpelling::Named: break;
   }
+  return "level " + s.level + " loop";
+}
+
+bool Elaborator::checkLoopNesting(const ast::Stmt& s) {
+  // The two-level spelling keeps its meaning: one slow (H) loop outermost, fast (L) loops inside it.
+  if (s.spelling == ast::LoopSpelling::Slow && !loops_.empty()) {
+    error(s.loc, "a slow loop must be the outermost recurrence loop",
+          "for a deeper hierarchy name the levels: `level G(g_cycles) { level H(h_cycles) { level L(l_cycles) { ... } ... } ... }`");
+    return false;
+  }
+  for (const LoopPosition& outer : loops_)
+    if (outer.level == s.level) {
+      if (s.spelling == ast::LoopSpelling::Fast)
+        error(s.loc, "fast loops cannot be nested", "put the fast loop directly inside the slow loop");
+      else
+        error(s.levelLoc, "level '" + s.level + "' is nested inside itself",
+              "each level of the hierarchy has its own name: `level G(..) { level H(..) { ... } }`");
+      return false;
+    }
+  // A level sits at one depth, so its steps count as one sequence and its place in the split is clear.
+  const size_t depth = loops_.size();
+  auto [it, first] = levelDepth_.try_emplace(s.level, depth, s.levelLoc);
+  if (!first && it->second.first != depth) {
+    auto where = [](size_t n) {
+      return n == 0 ? std::string("outside every other loop") : "inside " + std::to_string(n) + (n == 1 ? " loop" : " loops");
+    };
+    Diagnostic& d = error(s.levelLoc, "level '" + s.level + "' stands " + where(depth) + " here but " +
+                                          where(it->second.first) + " before",
+                          "a level keeps its place in the hierarchy: give this loop its own level name");
+    d.notes.push_back({it->second.second, "'" + s.level + "' first appears here"});
+    return false;
+  }
+  if (first) levelOrder_.push_back(s.level);
+  return true;
+}
+
+void Elaborator::execLoop(const ast::Stmt& s) {
+  if (!checkLoopNesting(s)) return;
+  const std::string what = loopWord(s);
   Value n = eval(*s.value);
   int64_t count = 0;
   if (n.isError()) return;
   if (n.kind != Value::Kind::Int) {
-    error(s.value->loc, std::string("the ") + kw + " loop count must be a compile-time int, but it is " + describeKind(n.kind),
+    error(s.value->loc, "the " + what + " count must be a compile-time int, but it is " + describeKind(n.kind),
           "loop counts come from the config (e.g. h_cycles)");
     return;
   }
   count = n.i;
   if (count < 0 || count > ElabLimits::kMaxLoopCount) {
-    error(s.value->loc, std::string("the ") + kw + " loop count is " + std::to_string(count) +
-                            "; it must be between 0 and " + std::to_string(ElabLimits::kMaxLoopCount));
+    error(s.value->loc, "the " + what + " count is " + std::to_string(count) + "; it must be between 0 and " +
+                            std::to_string(ElabLimits::kMaxLoopCount));
     return;
   }
   if (count == 0) {
-    diags_.warning(s.value->loc, std::string("this ") + kw + " loop runs 0 times: its body never runs",
+    diags_.warning(s.value->loc, "this " + what + " runs 0 times: its body never runs",
                    "a recurrence loop count comes from the config; 0 removes the loop's steps");
     checkNestedLoopCounts(s.body);  // a body that never runs still gets its loop counts checked
   }
-  loops_.push_back(slow ? LoopKind::Slow : LoopKind::Fast);
-  loopIters_.push_back(0);
+  loops_.push_back(LoopPosition{s.level, 0});
   for (int64_t i = 0; i < count && !frames_.back().returned; ++i) {
-    loopIters_.back() = static_cast<int>(i);
+    loops_.back().iter = static_cast<int>(i);
     size_t errorsBefore = diags_.errorCount();
     execBlock(s.body);
     if (diags_.errorCount() > errorsBefore) break;  // the same error would repeat every iteration
   }
   loops_.pop_back();
-  loopIters_.pop_back();
 }
 
 }  // namespace hrmc::dsl

@@ -144,7 +144,8 @@ std::optional<TensorType> Elaborator::evalTensorType(const ast::TensorType& t, b
 // ---------------------------------------------------------------- names
 
 bool Elaborator::lookupConfig(const std::string& name, Value& out) const {
-  if (!ctx_.file || ctx_.file != prog_.root()) return false;
+  // Config names are the root file's; while the config resolves, an imported file's entries see them too.
+  if (!ctx_.file || (ctx_.file != prog_.root() && !resolvingConfig_)) return false;
   auto it = config_.find(name);
   if (it == config_.end()) return false;
   out = it->second;
@@ -643,7 +644,7 @@ Value Elaborator::callFunction(const ast::FnDecl& fn, const FileScope* file, Mod
   for (const Frame& f : frames_)
     if (f.fn == &fn && f.self == self) {
       error(at, "recursive call of '" + fn.name + "'",
-            "functions are inlined at compile time; express repetition with stack(n) or slow/fast loops");
+            "functions are inlined at compile time; express repetition with stack(n) or recurrence loops");
       return Value::error();
     }
   Ctx saved = ctx_;
@@ -651,10 +652,8 @@ Value Elaborator::callFunction(const ast::FnDecl& fn, const FileScope* file, Mod
   std::map<std::string, Value> dimVars;
   ctx_ = Ctx{self, file, &scope, &dimVars};
   // A function body starts outside any recurrence loop, whatever loop its caller is in.
-  std::vector<LoopKind> savedLoops = std::move(loops_);
-  std::vector<int> savedIters = std::move(loopIters_);
+  std::vector<LoopPosition> savedLoops = std::move(loops_);
   loops_.clear();
-  loopIters_.clear();
   const bool entry = frames_.empty();
   frames_.push_back(Frame{fn.name, at, &fn, self, false, Value::none()});
   if (!entry) contextNotes_.push_back({at, "in call of '" + fn.name + "'" + (self && !self->path.empty() ? " of '" + self->path + "'" : "")});
@@ -662,7 +661,7 @@ Value Elaborator::callFunction(const ast::FnDecl& fn, const FileScope* file, Mod
   Value result = Value::error();
   std::map<std::string, Value> env;
   if (bindParams(fn.params, "'" + fn.name + "'", at, std::move(pos), std::move(named), env, true)) {
-    for (auto& [n, v] : env) scope.vars[n] = Var{v, false, 0, fn.loc};
+    for (auto& [n, v] : env) scope.vars[n] = Var{v, false, 0, fn.loc, {}};
     ctx_.dimVars = &dimVars;
     execBlock(fn.body);
     Frame& fr = frames_.back();
@@ -690,7 +689,6 @@ Value Elaborator::callFunction(const ast::FnDecl& fn, const FileScope* file, Mod
   if (!entry) contextNotes_.pop_back();
   frames_.pop_back();
   loops_ = std::move(savedLoops);
-  loopIters_ = std::move(savedIters);
   ctx_ = saved;
   return result;
 }

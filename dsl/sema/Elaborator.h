@@ -44,6 +44,7 @@ class Elaborator {
     bool isState = false;
     int loopDepth = 0;
     Loc loc;
+    std::optional<DType> dtype;  // state declared with a dtype: every step must keep it
   };
   struct Scope {
     std::map<std::string, Var> vars;
@@ -57,7 +58,6 @@ class Elaborator {
     bool returned = false;
     Value result;
   };
-  enum class LoopKind { Slow, Fast };
 
   // Evaluation context: which module instance, which file's names, which local scope.
   struct Ctx {
@@ -89,13 +89,32 @@ class Elaborator {
   std::vector<std::string> namesInScope() const;
   bool lookupConfig(const std::string& name, Value& out) const;
 
-  // --- ElaborateStmt.cpp: statements, state and the slow/fast recurrence
+  // --- Config.cpp: the config entries and presets of the root and its imports, merged
+  struct MergedConfig {
+    struct Entry {
+      const ast::ConfigEntry* decl;
+      const FileScope* scope;  // the file that declares it
+    };
+    struct Preset {
+      std::string name;
+      std::vector<const ast::PresetDecl*> decls;  // imported first, the model's own last
+      std::vector<const FileScope*> scopes;
+    };
+    std::vector<Entry> entries;  // in resolution order
+    std::vector<Preset> presets;
+  };
+  MergedConfig mergeConfig();
+
+  // --- ElaborateStmt.cpp: statements, state and the recurrence levels
   void execBlock(const ast::Block& b);
   void exec(const ast::Stmt& s);
   void execAssign(const ast::Stmt& s);
   void execLoop(const ast::Stmt& s);
   // The loop counts inside a body that does not run (a loop of count 0), checked all the same.
   void checkNestedLoopCounts(const ast::Block& b);
+  // Where a loop may stand: slow outermost, no level inside itself, each level at one depth.
+  bool checkLoopNesting(const ast::Stmt& s);
+  static std::string loopWord(const ast::Stmt& s);  // "slow loop", "level G loop"
   Var* findVar(const std::string& name);
   // `dtypeWritten`: the declaration names a dtype, which must then be the value's.
   Value coerceToType(const Value& v, const TensorType& want, bool dtypeWritten, Loc loc, const std::string& what);
@@ -114,6 +133,9 @@ class Elaborator {
                   std::map<std::string, Value>& env, bool tensorsAllowed);
   bool conformsScalar(const Value& v, const std::string& type, Loc loc, const std::string& what, Value& out);
   void applyModelMember(const ast::Member& m);
+  void creditSplitOrder(const ast::Expr& list);  // `split = [G, H, L]`
+  void finishRecurrence();   // the levels in order; level and index of every step
+  void checkCreditWindow();  // the declared window against the unrolled recurrence
 
   // --- graph building (Elaborator.cpp)
   int addNode(Node n);
@@ -130,8 +152,7 @@ class Elaborator {
   DiagEngine& diags_;
   Ctx ctx_;
   std::vector<Frame> frames_;
-  std::vector<LoopKind> loops_;
-  std::vector<int> loopIters_;  // current iteration of each enclosing loop
+  std::vector<LoopPosition> loops_;  // the enclosing recurrence loops and their current iterations
   std::vector<const ast::ModuleDecl*> instStack_;
   std::vector<std::pair<Loc, std::string>> contextNotes_;  // "in instantiation of ..." chain
 
@@ -144,9 +165,10 @@ class Elaborator {
   size_t instances_ = 0;
   int currentStep_ = -1;
   size_t stepFrameDepth_ = 0;
-  int slowSteps_ = 0;
-  int fastSteps_ = 0;
+  std::map<std::string, std::pair<size_t, Loc>> levelDepth_;  // each level's nesting depth, where first seen
+  std::vector<std::string> levelOrder_;                       // levels in order of first appearance
   bool modelMaskSet_ = false;
+  bool resolvingConfig_ = false;  // imported config entries and presets see the config too
 };
 
 }  // namespace hrmc::dsl

@@ -70,7 +70,7 @@ bool Elaborator::bindParams(const std::vector<ast::Param>& params, const std::st
       // Defaults see the parameters bound before them.
       Scope s;
       s.parent = ctx_.scope;
-      for (const auto& [n, x] : env) s.vars[n] = Var{x, false, 0, p.loc};
+      for (const auto& [n, x] : env) s.vars[n] = Var{x, false, 0, p.loc, {}};
       Scope* saved = ctx_.scope;
       ctx_.scope = &s;
       v = eval(*p.defaultValue);
@@ -344,7 +344,7 @@ void Elaborator::applyModelMember(const ast::Member& mem) {
     modelMaskSet_ = true;
     return;
   }
-  // credit(min = .., max = .., warmup = .., split = h_first)
+  // credit(min = .., max = .., warmup = .., split = h_first | [G, H, L])
   CreditWindow& c = graph_.credit;
   if (c.declared) {
     error(mem.loc, "the credit window is declared twice");
@@ -354,6 +354,10 @@ void Elaborator::applyModelMember(const ast::Member& mem) {
   c.loc = mem.loc;
   bool haveMin = false, haveMax = false;
   for (const ast::Arg& a : mem.args) {
+    if (a.name == "split" && a.value->kind == ast::ExprKind::List) {
+      creditSplitOrder(*a.value);
+      continue;
+    }
     Value v = eval(*a.value);
     if (v.isError()) continue;
     if (a.name == "min" || a.name == "max") {
@@ -373,7 +377,8 @@ void Elaborator::applyModelMember(const ast::Member& mem) {
       c.warmupRatio = v.number();
     } else if (a.name == "split") {
       if (v.kind != Value::Kind::Enum || v.enumType->name != "Split")
-        error(a.value->loc, "credit split must be h_first (HRM-TEXT.md §2)");
+        error(a.value->loc, "credit split must be h_first or a list of levels in split order",
+              "h_first lets the outermost level take its share first (HRM-TEXT.md §2); e.g. split = [G, H, L]");
     } else {
       error(a.value->loc, a.name.empty() ? "credit arguments are named: credit(min = 2, max = 5, warmup = 0.2)"
                                          : "credit has no argument '" + a.name + "'" + didYouMean(a.name, {"min", "max", "warmup", "split"}));
@@ -448,28 +453,80 @@ std::optional<ModelGraph> Elaborator::elaborateModel() {
       if (!used[w.node])
         diags_.warning(w.loc, "weight '" + w.name + "' is never used by the forward",
                        "it still takes memory and a checkpoint entry: use it, or remove the member");
-    // Credit-window checks need the unrolled recurrence.
-    const CreditWindow& c = graph_.credit;
-    const int numSlow = graph_.countSteps(Level::Slow), numFast = graph_.countSteps(Level::Fast);
-    if (c.declared) {
-      if (graph_.steps.empty()) {
-        error(c.loc, "a credit window is declared, but the model has no recurrent steps",
-              "declare state with `state z = ...;` and update it in slow/fast loops");
-      } else if (c.maxSteps > numSlow + numFast) {
-        error(c.loc, "credit max is " + std::to_string(c.maxSteps) + ", but the recurrence has only " +
-                         std::to_string(numSlow + numFast) + " steps");
-      } else {
-        const CreditSplit split = creditSplit(c.maxSteps, numSlow, numFast);
-        if (split.fast > numFast)
-          error(c.loc, "credit max " + std::to_string(c.maxSteps) + " needs " + std::to_string(split.fast) +
-                           " fast steps under the H-first split, but the recurrence has " + std::to_string(numFast));
-      }
-    }
+    finishRecurrence();
+    checkCreditWindow();
     if (diags_.hasErrors()) return std::nullopt;
     return std::move(graph_);
   } catch (const ElabAbort&) {
     return std::nullopt;
   }
+}
+
+void Elaborator::creditSplitOrder(const ast::Expr& list) {
+  CreditWindow& c = graph_.credit;
+  c.splitLoc = list.loc;
+  for (const ast::ExprPtr& e : list.elems) {
+    if (e->kind != ast::ExprKind::Name) {
+      error(e->loc, "a credit split lists level names", "e.g. split = [G, H, L]: the slow loop's level is H, the fast loop's L");
+      c.split.clear();
+      return;
+    }
+    if (std::find(c.split.begin(), c.split.end(), e->text) != c.split.end()) {
+      error(e->loc, "level '" + e->text + "' is listed twice in the credit split");
+      c.split.clear();
+      return;
+    }
+    c.split.push_back(e->text);
+  }
+  if (c.split.empty()) error(list.loc, "the credit split lists no levels", "e.g. split = [H, L]");
+}
+
+void Elaborator::finishRecurrence() {
+  // Levels outermost first: by nesting depth, then by first appearance.
+  graph_.levels = levelOrder_;
+  std::stable_sort(graph_.levels.begin(), graph_.levels.end(), [&](const std::string& a, const std::string& b) {
+    return levelDepth_.at(a).first < levelDepth_.at(b).first;
+  });
+  // An update outside every loop belongs to the outermost level (H when there is no loop at all).
+  std::map<std::string, int> count;
+  for (Step& st : graph_.steps) {
+    if (st.level.empty()) {
+      st.level = graph_.levels.empty() ? "H" : graph_.levels.front();
+      if (graph_.levels.empty()) graph_.levels.push_back(st.level);
+    }
+    st.levelIndex = count[st.level]++;
+  }
+}
+
+void Elaborator::checkCreditWindow() {
+  const CreditWindow& c = graph_.credit;
+  if (!c.declared) return;
+  if (graph_.steps.empty()) {
+    error(c.loc, "a credit window is declared, but the model has no recurrent steps",
+          "declare state with `state z = ...;` and update it in recurrence loops");
+    return;
+  }
+  if (!c.split.empty()) {
+    std::string missing;
+    for (const std::string& level : graph_.levels)
+      if (std::find(c.split.begin(), c.split.end(), level) == c.split.end()) missing += (missing.empty() ? "" : ", ") + level;
+    for (const std::string& level : c.split)
+      if (std::find(graph_.levels.begin(), graph_.levels.end(), level) == graph_.levels.end()) {
+        error(c.splitLoc, "the credit split names level '" + level + "', which the recurrence does not have" +
+                              didYouMean(level, graph_.levels),
+              "the levels are " + spellSplitOrder(graph_.levels));
+        return;
+      }
+    if (!missing.empty()) {
+      error(c.splitLoc, "the credit split leaves out level" + std::string(missing.find(',') == std::string::npos ? " " : "s ") +
+                            missing, "list every level once: split = [" + spellSplitOrder(graph_.levels) + "]");
+      return;
+    }
+  }
+  const CreditSplit split = creditSplit(c.maxSteps, graph_.splitOrder(), graph_.stepLevels());
+  if (!split.ok())
+    error(c.loc, "credit max is " + std::to_string(c.maxSteps) + ", but the recurrence has only " +
+                     std::to_string(graph_.steps.size()) + " steps");
 }
 
 void Elaborator::checkDeclarations() {

@@ -61,6 +61,7 @@ const char* spell(OpKind k) {
     case OpKind::Broadcast: return "broadcast";
     case OpKind::CrossEntropy: return "cross_entropy";
     case OpKind::StopGradient: return "stop_gradient";
+    case OpKind::Convert: return "convert";
   }
   return "?";
 }
@@ -88,20 +89,21 @@ std::string TensorType::str() const {
   return s + "] " + spell(dtype);
 }
 
-int ModelGraph::countSteps(Level l) const {
-  return static_cast<int>(std::count_if(steps.begin(), steps.end(), [&](const Step& s) { return s.level == l; }));
+int ModelGraph::countSteps(const std::string& level) const {
+  return static_cast<int>(std::count_if(steps.begin(), steps.end(), [&](const Step& s) { return s.level == level; }));
+}
+
+std::vector<std::string> ModelGraph::stepLevels() const {
+  std::vector<std::string> out;
+  for (const Step& s : steps) out.push_back(s.level);
+  return out;
 }
 
 std::vector<bool> ModelGraph::stepsWithGrad(int K) const {
-  std::vector<bool> grad(steps.size(), true);
-  if (!credit.declared) return grad;
-  const int numSlow = countSteps(Level::Slow);
-  const int numFast = countSteps(Level::Fast);
-  const CreditSplit split = creditSplit(K, numSlow, numFast);
-  for (size_t i = 0; i < steps.size(); ++i) {
-    const Step& s = steps[i];
-    grad[i] = s.level == Level::Slow ? s.levelIndex >= numSlow - split.slow : s.levelIndex >= numFast - split.fast;
-  }
+  if (!credit.declared) return std::vector<bool>(steps.size(), true);
+  std::vector<bool> grad = stepsInCreditWindow(K, splitOrder(), stepLevels());
+  // Sema checks the declared window against the recurrence; a K outside it runs every step forward-only.
+  if (grad.empty()) grad.assign(steps.size(), false);
   return grad;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The front end's output: a model elaborated for one resolved configuration. Modules are instantiated
 // (weights have their reference names), functions inlined, stacks and the slow/fast recurrence
-// unrolled; every primitive operation is one Node with a static type (T, the packed-token count, is
+// unrolled (levels of any depth); every primitive operation is one Node with a static type (T, the packed-token count, is
 // the only symbolic dimension), a source location and the recurrent step it belongs to.
 // compiler/ lowers this 1:1 into the `hrm` dialect; dsl/ knows nothing of MLIR.
 #include <cstdint>
@@ -50,7 +50,7 @@ enum class OpKind {
   RmsNorm, Rope, Attention, Softmax,
   Sum, Mean, Max,
   Reshape, Slice, Concat, Broadcast,
-  CrossEntropy, StopGradient,
+  CrossEntropy, StopGradient, Convert,
 };
 const char* spell(OpKind k);
 
@@ -80,13 +80,16 @@ struct Weight {
   int node = -1;
 };
 
-enum class Level { Slow, Fast };  // H steps and L steps
+// The loops enclosing a step, outermost first: each loop's level and its current iteration.
+struct LoopPosition {
+  std::string level;
+  int iter = 0;
+};
 
 struct Step {
-  Level level;
-  int levelIndex;      // H index i (slow) or L index k (fast), counted over the whole recurrence
-  int slowCycle = -1;  // enclosing slow-loop iteration, -1 outside
-  int fastIter = -1;   // enclosing fast-loop iteration, -1 outside
+  std::string level;   // the level it belongs to: "H" (slow), "L" (fast) or a named level
+  int levelIndex = 0;  // its index among that level's steps, counted over the whole recurrence
+  std::vector<LoopPosition> loops;  // the enclosing recurrence loops, outermost first
   std::string state;   // the state variable it updates
   std::string callee;  // module path when the update is a direct module call
   Loc loc;
@@ -94,13 +97,15 @@ struct Step {
 };
 
 // Warm-up deep credit assignment (HRM-TEXT.md §2): K = bp_steps ramps min→max over the first
-// warmup fraction of training; the H-first split picks which steps run with gradient.
+// warmup fraction of training; the split (dsl/sema/CreditSplit.h) picks which steps run with gradient.
 struct CreditWindow {
   bool declared = false;  // without a declaration every step carries gradient (full BPTT)
   int minSteps = 0;
   int maxSteps = 0;
   double warmupRatio = 0;
+  std::vector<std::string> split;  // the declared split order over levels; empty: outermost level first
   Loc loc;
+  Loc splitLoc;
 };
 
 enum class Objective { ResponseOnly, AllTokens };
@@ -113,6 +118,9 @@ struct ModelGraph {
   std::vector<int> inputs;  // node ids of the entry point's inputs (tokens)
   int output = -1;          // node id of forward's result (logits)
   std::vector<Step> steps;
+  // The recurrence's levels, outermost first (by nesting depth, then by first appearance): {"H", "L"}
+  // for slow/fast loops. This is also the default split order.
+  std::vector<std::string> levels;
   CreditWindow credit;
   Objective objective = Objective::ResponseOnly;
   MaskKind mask = MaskKind::PrefixLM;
@@ -122,7 +130,9 @@ struct ModelGraph {
   // Which nodes gradient reaches from the output at K: backwards through nodes of gradient-carrying
   // steps (and non-recurrent nodes), stopped by stop_gradient. A weight not reached gets no gradient.
   std::vector<bool> nodesWithGrad(int K) const;
-  int countSteps(Level l) const;
+  int countSteps(const std::string& level) const;
+  const std::vector<std::string>& splitOrder() const { return credit.split.empty() ? levels : credit.split; }
+  std::vector<std::string> stepLevels() const;  // each step's level, in program order
 };
 
 }  // namespace hrmc::dsl

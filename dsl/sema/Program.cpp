@@ -21,9 +21,11 @@ int EnumType::indexOf(const std::string& v) const {
 
 Program::Program(SourceManager& sm, DiagEngine& diags, std::vector<std::string> stdlibDirs)
     : sm_(sm), diags_(diags), stdlibDirs_(std::move(stdlibDirs)) {
-  // Built-in enums: the attention mask kind and the credit-window split (HRM-TEXT.md §2, §3.6).
+  // Built-in enums: the attention mask kind, the credit-window split (HRM-TEXT.md §2, §3.6) and the
+  // float types `cast` converts to.
   for (auto [name, values] : {std::pair<const char*, std::vector<std::string>>{"Mask", {"prefixlm", "causal", "full"}},
-                              {"Split", {"h_first"}}}) {
+                              {"Split", {"h_first"}},
+                              {"Float", {"f32", "bf16"}}}) {
     auto e = std::make_unique<EnumType>();
     e->name = name;
     e->values = values;

@@ -6,13 +6,14 @@
 
 #include "compiler/HrmModule.h"
 #include "dsl/sema/Sema.h"
+#include "tests/ModelNames.h"
 
 using namespace hrmc;
 
 namespace {
 
 TEST(Lowering, EveryModelAtEveryPresetVerifies) {
-  for (const char* model : {"hrm_text", "transformer", "ut", "rins", "trm"})
+  for (const char* model : hrmc::test::kModelNames)
     for (const char* preset : {"tiny", "B", "L", "XL", "XXL"}) {
       dsl::FrontendOptions o;
       o.preset = preset;
@@ -43,7 +44,7 @@ TEST(Lowering, LocationsPointIntoTheHrmSources) {
   ASSERT_TRUE(m) << error;
   const std::string ir = m->print(true);
   // The L step is the state update in hrm_text.hrm; its MagicNorm is the stdlib's magicnorm member.
-  EXPECT_NE(ir.find("} " + std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm:57:9"), std::string::npos);
+  EXPECT_NE(ir.find("} " + std::string(HRMC_MODELS_DIR) + "/hrm_text.hrm:42:9"), std::string::npos);
   EXPECT_NE(ir.find("magicnorm} : tensor<?x128xf32> "), std::string::npos);
   EXPECT_NE(ir.find("nn.hrm:65:3\n"), std::string::npos);  // relative or absolute, by working folder
 }
@@ -55,7 +56,7 @@ namespace {
 // The kernels stage applies to every model, forward, loss and train step alike: every fused kernel
 // is linalg/tensor/arith/math only (the library ops became launches).
 TEST(Lowering, EveryFusedKernelLowersToLinalgForEveryModel) {
-  for (const char* model : {"hrm_text", "transformer", "ut", "rins", "trm"}) {
+  for (const char* model : hrmc::test::kModelNames) {
     dsl::FrontendOptions o;
     o.preset = "tiny";
     o.stdlibDirs = {HRMC_STDLIB_DIR};

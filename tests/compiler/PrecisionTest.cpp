@@ -10,6 +10,7 @@
 #include "compiler/HrmModule.h"
 #include "compiler/precision/Precision.h"
 #include "dsl/sema/Sema.h"
+#include "tests/ModelNames.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 
@@ -59,7 +60,7 @@ TEST(Bf16Contract, TheReadmeShowsTheSameTable) {
 // Every model compiles for bf16 and its train steps pass the contract check (HrmModule checks each
 // one it builds); forward and loss keep their fp32 interface, and each weight's gradient is fp32.
 TEST(Bf16Contract, EveryModelsTrainStepsCompileForBf16) {
-  for (const char* model : {"hrm_text", "transformer", "ut", "rins", "trm"}) {
+  for (const char* model : hrmc::test::kModelNames) {
     auto m = compileModel(model, "tiny");
     ASSERT_TRUE(m);
     std::string error;

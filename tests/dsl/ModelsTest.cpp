@@ -5,6 +5,7 @@
 
 #include "dsl/report/ModelReport.h"
 #include "dsl/sema/Sema.h"
+#include "tests/ModelNames.h"
 
 using namespace hrmc::dsl;
 
@@ -62,7 +63,7 @@ TEST(HrmText, TinyPresetIsTheGoldenConfig) {
 }
 
 TEST(Models, EveryModelChecksCleanAtEveryPreset) {
-  for (const char* model : {"hrm_text", "transformer", "ut", "rins", "trm"})
+  for (const char* model : hrmc::test::kModelNames)
     for (const char* preset : {"", "tiny", "B", "L", "XL", "XXL"}) {
       auto r = check(model, preset);
       EXPECT_TRUE(r->ok() && r->graph) << model << " " << preset << "\n" << r->diags.renderToString();

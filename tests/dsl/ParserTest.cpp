@@ -69,13 +69,41 @@ TEST(Parser, RecurrenceSyntax) {
   const ast::FnDecl& f = *p.file->modules[0].members[0].fn;
   ASSERT_EQ(f.body.stmts.size(), 4u);
   EXPECT_EQ(f.body.stmts[0]->kind, ast::StmtKind::State);
-  EXPECT_EQ(f.body.stmts[1]->kind, ast::StmtKind::Slow);
-  EXPECT_EQ(f.body.stmts[1]->body.stmts[0]->kind, ast::StmtKind::Fast);
+  const ast::Stmt& slow = *f.body.stmts[1];
+  EXPECT_EQ(slow.kind, ast::StmtKind::Loop);
+  EXPECT_EQ(slow.spelling, ast::LoopSpelling::Slow);
+  EXPECT_EQ(slow.level, "H");
+  EXPECT_EQ(slow.body.stmts[0]->spelling, ast::LoopSpelling::Fast);
+  EXPECT_EQ(slow.body.stmts[0]->level, "L");
   EXPECT_EQ(f.body.stmts[2]->kind, ast::StmtKind::Destructure);
   const ast::Stmt& chain = *f.body.stmts[3];
   ASSERT_TRUE(chain.elseBody);
   EXPECT_EQ(chain.elseBody->stmts.at(0)->kind, ast::StmtKind::If);
   EXPECT_TRUE(chain.elseBody->stmts[0]->elseBody.has_value());
+}
+
+TEST(Parser, NamedLevels) {
+  Parsed p(R"(model M {
+  fn forward(t: [T] i32) -> [T, 4] {
+    state level: [T, 4] = zeros;
+    level G(2) { level H(n + 1) { level = f(level); } }
+    return level;
+  }
+})");
+  ASSERT_TRUE(p.file) << p.diags.renderToString();
+  const ast::FnDecl& f = *p.file->modules[0].members[0].fn;
+  const ast::Stmt& g = *f.body.stmts[1];
+  EXPECT_EQ(g.kind, ast::StmtKind::Loop);
+  EXPECT_EQ(g.spelling, ast::LoopSpelling::Named);
+  EXPECT_EQ(g.level, "G");
+  EXPECT_EQ(g.levelLoc.line, 4);
+  EXPECT_EQ(g.levelLoc.col, 11);
+  const ast::Stmt& h = *g.body.stmts[0];
+  EXPECT_EQ(h.level, "H");
+  EXPECT_EQ(printExpr(*h.value), "(n + 1)");
+  // `level` stays usable as a name, as the other contextual keywords do.
+  EXPECT_EQ(h.body.stmts[0]->kind, ast::StmtKind::Assign);
+  EXPECT_EQ(h.body.stmts[0]->names[0], "level");
 }
 
 TEST(Parser, KeywordsThatAreAlsoNames) {

@@ -101,10 +101,14 @@ TEST(Elaboration, UnrollsTheRecurrenceAndTagsSteps) {
   const ModelGraph& g = *r->graph;
   ASSERT_EQ(g.steps.size(), 8u);
   std::string order;
-  for (const Step& s : g.steps) order += (s.level == Level::Slow ? "H" : "L") + std::to_string(s.levelIndex) + " ";
+  for (const Step& s : g.steps) order += s.level + std::to_string(s.levelIndex) + " ";
   EXPECT_EQ(order, "L0 L1 L2 H0 L3 L4 L5 H1 ");
-  EXPECT_EQ(g.steps[5].slowCycle, 1);
-  EXPECT_EQ(g.steps[5].fastIter, 1);
+  EXPECT_EQ(g.levels, (std::vector<std::string>{"H", "L"}));
+  ASSERT_EQ(g.steps[5].loops.size(), 2u);
+  EXPECT_EQ(g.steps[5].loops[0].level, "H");
+  EXPECT_EQ(g.steps[5].loops[0].iter, 1);
+  EXPECT_EQ(g.steps[5].loops[1].level, "L");
+  EXPECT_EQ(g.steps[5].loops[1].iter, 1);
   EXPECT_EQ(g.steps[3].callee, "H");
   // MagicNorm runs at the exit of every step: one magicnorm RmsNorm per step, tagged with it.
   std::vector<int> normsPerStep(8, 0);
@@ -128,7 +132,7 @@ TEST(Elaboration, CreditWindowHFirstSplitMatchesTheSpecTable) {
     std::string s;
     std::vector<bool> grad = g.stepsWithGrad(K);
     for (size_t i = 0; i < g.steps.size(); ++i)
-      if (grad[i]) s += (g.steps[i].level == Level::Slow ? "H" : "L") + std::to_string(g.steps[i].levelIndex) + " ";
+      if (grad[i]) s += g.steps[i].level + std::to_string(g.steps[i].levelIndex) + " ";
     return s;
   };
   // HRM-TEXT.md §2 table, in execution order.

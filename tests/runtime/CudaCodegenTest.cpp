@@ -22,14 +22,13 @@
 #include "runtime/reference/ReferenceTraining.h"
 #include "runtime/reference/ReferenceKernels.h"
 #include "tests/runtime/AttentionCase.h"
+#include "tests/ModelNames.h"
 #include "tests/runtime/RandomCase.h"
 
 using namespace hrmc;
 using namespace hrmc::runtime;
 
 namespace {
-
-const char* kModels[] = {"hrm_text", "rins", "transformer", "trm", "ut"};
 
 std::unique_ptr<compiler::HrmModule> moduleAt(const std::string& model, const std::string& preset,
                                               compiler::Precision precision, std::unique_ptr<dsl::FrontendResult>& fe) {
@@ -82,7 +81,7 @@ std::string caseName(const ::testing::TestParamInfo<ModelCase>& p) {
 }
 std::vector<ModelCase> allCases() {
   std::vector<ModelCase> cases;
-  for (const char* m : kModels)
+  for (const char* m : hrmc::test::kModelNames)
     for (compiler::Precision p : {compiler::Precision::F32, compiler::Precision::BF16}) cases.push_back({m, p});
   return cases;
 }

@@ -1,6 +1,7 @@
 // Finite-difference checks of every VJP rule in fp64: the train step's gradient against central
 // differences of its loss, for small models built around each primitive, and for the micro HRM-Text
-// model at K = 2 and K = 5 (forward-only steps held at their values, as truncated backprop defines).
+// model at K = 2 and K = 5 and the three-level model at K = 3 and K = 6 (forward-only steps held at
+// their values, as truncated backprop defines).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -33,11 +34,13 @@ struct Compiled {
   std::unique_ptr<compiler::HrmModule> module;
 };
 
-Compiled compile(const std::string& text, const std::string& file = "t.hrm", const std::string& preset = "") {
+Compiled compile(const std::string& text, const std::string& file = "t.hrm", const std::string& preset = "",
+                 std::vector<dsl::ConfigOverride> overrides = {}) {
   Compiled c;
   dsl::FrontendOptions o;
   o.stdlibDirs = {HRMC_STDLIB_DIR};
   o.preset = preset;
+  o.overrides = std::move(overrides);
   c.fe = text.empty() ? dsl::runFrontend(file, o) : dsl::runFrontend(file, o, &text);
   EXPECT_TRUE(c.fe->ok() && c.fe->graph) << c.fe->diags.renderToString();
   std::string error;
@@ -79,9 +82,12 @@ void checkAgainstFiniteDifferences(Compiled& c, const WeightMap& weights, const 
       WeightMap p = weights;
       HostTensor<float>& t = p[w.name];
       const size_t i = std::uniform_int_distribution<size_t>(0, t.data.size() - 1)(rng);
-      // Perturb in double: the weights are fp32, so step by a representable amount and measure it.
+      // Perturb in double: the weights are fp32, so step by a representable amount and measure it. A
+      // step of 1e-4 keeps the central difference's truncation error (h²·f'''/6) well inside the tolerance
+      // for the deepest composition here (the three-level model's 14 steps); the fp64 loss keeps the
+      // rounding error near 1e-12.
       const float x0 = t.data[i];
-      const float up = x0 + 1e-3f, down = x0 - 1e-3f;
+      const float up = x0 + 1e-4f, down = x0 - 1e-4f;
       t.data[i] = up;
       const double lossUp = exec.run(fn, batch, p, &frozen).results[0].data[0];
       t.data[i] = down;
@@ -163,6 +169,16 @@ TEST(GoldenHrmText, TrainStepMatchesFiniteDifferencesAtK2AndK5) {
   w["model.zL_init"] = golden.floats("zL_init");
   PackedBatch batch = golden.batch();
   for (int K : {2, 5}) checkAgainstFiniteDifferences(c, w, batch, K, 2);
+}
+
+// The three-level model (models/hrm3.hrm) at a micro size: 14 steps over levels G, H and L, so a
+// window reaches steps of every level; K = 3 (one step each) and K = 6 (G 2, H 3, L 1).
+TEST(ThreeLevels, TrainStepMatchesFiniteDifferencesAtK3AndK6) {
+  Compiled c = compile("", std::string(HRMC_MODELS_DIR) + "/hrm3.hrm", "",
+                       {{"hidden", "16"}, {"heads", "2"}, {"layers", "3"}, {"vocab", "16"}, {"max_seq_len", "16"}});
+  ASSERT_EQ(c.fe->graph->levels, (std::vector<std::string>{"G", "H", "L"}));
+  const WeightMap w = randomWeights(*c.fe->graph, 11);
+  for (int K : {3, 6}) checkAgainstFiniteDifferences(c, w, testBatch(), K, 2);
 }
 
 }  // namespace

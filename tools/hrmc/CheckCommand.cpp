@@ -11,7 +11,10 @@ void addCheckCommand(CLI::App& app, int& exitCode) {
   CLI::App* cmd = app.add_subcommand("check", "check a .hrm file and print the model summary: parameters per "
                                               "module, recurrence schedule and credit window, FLOPs per token");
   opts->add(*cmd);
-  cmd->callback([opts, &exitCode] {
+  auto explain = std::make_shared<bool>(false);
+  cmd->add_flag("--explain-credit", *explain,
+                "also explain how the credit window's split gives each recurrence level its steps at every K");
+  cmd->callback([opts, explain, &exitCode] {
     auto fe = compileModel(*opts);
     if (!fe) {
       exitCode = kUsageError;
@@ -22,7 +25,7 @@ void addCheckCommand(CLI::App& app, int& exitCode) {
       return;
     }
     if (fe->graph) {
-      dsl::printCheckReport(std::cout, *fe);
+      dsl::printCheckReport(std::cout, *fe, *explain);
     } else {
       const dsl::FileScope* root = fe->program->root();
       std::cout << opts->file << ": no model; " << root->modules.size() << " modules, " << root->fns.size()

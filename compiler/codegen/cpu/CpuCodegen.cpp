@@ -5,6 +5,7 @@
 #include <set>
 #include <string_view>
 
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -79,6 +81,17 @@ std::unique_ptr<llvm::TargetMachine> hostMachine(std::string& error) {
   return std::move(*tm);
 }
 
+// Whether LLVM can round f32 to bf16 with one instruction here (AVX512-BF16's vcvtneps2bf16).
+// Elsewhere it would call __truncsfbf2, which the JIT'd objects cannot link against, so the
+// rounding is expanded into integer arithmetic (round to nearest even, NaN kept quiet) first.
+// HRMC_CPU_EMULATE_BF16=1 forces the expansion, so both paths are tested on any CPU.
+bool nativeBf16Conversion() {
+  if (const char* env = std::getenv("HRMC_CPU_EMULATE_BF16"); env && std::string(env) == "1") return false;
+  const llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  auto it = features.find("avx512bf16");
+  return it != features.end() && it->getValue();
+}
+
 // Bufferized kernels → the LLVM dialect: math approximations, loops, LLVM, noalias data pointers.
 bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error) {
   mlir::MLIRContext& ctx = *kernels.getContext();
@@ -88,6 +101,7 @@ bool lowerKernelsToLLVM(mlir::ModuleOp kernels, std::string& error) {
   // exp/tanh as polynomials of arith ops: vectorisable, unlike calls into libm.
   mlir::RewritePatternSet approximations(&ctx);
   mlir::populateMathPolynomialApproximationPatterns(approximations);
+  if (!nativeBf16Conversion()) mlir::arith::populateExpandBFloat16Patterns(approximations);
   if (mlir::failed(mlir::applyPatternsAndFoldGreedily(kernels, std::move(approximations)))) {
     error = "approximating math functions failed";
     return false;
@@ -292,7 +306,7 @@ std::string hostIdentity() {
     if (f.getValue()) on.push_back(f.getKey().str());
   std::sort(on.begin(), on.end());
   for (const std::string& f : on) id += "," + f;
-  return id;
+  return nativeBf16Conversion() ? id : id + ",emulated-bf16";
 }
 
 class CpuTarget : public Target {

@@ -21,13 +21,13 @@
 module @R {
   func.func @forward(%arg0: tensor<?xi32> {hrm.name = "tokens"}, %arg1: !hrm.packed_seq {hrm.name = "seq"}, %arg2: tensor<16x4xf32> {hrm.init = "zeros", hrm.name = "table"}, %arg3: tensor<4x4xf32> {hrm.init = "zeros", hrm.name = "w"}) -> tensor<?x16xf32> {
     %0 = hrm.embedding %arg2[%arg0] : (tensor<16x4xf32>, tensor<?xi32>) -> tensor<?x4xf32>
-    %1 = hrm.step "H" 0 {callee = "", cycle = 0 : i64, iter = -1 : i64, state = "z"} : tensor<?x4xf32> {
+    %1 = hrm.step "H" 0 {callee = "", iters = array<i64: 0>, state = "z"} : tensor<?x4xf32> {
       %4 = hrm.linear %0, %arg3 : (tensor<?x4xf32>, tensor<4x4xf32>) -> tensor<?x4xf32>
       %5 = hrm.add %4, %0 : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
       %6 = hrm.rms_norm %5 {eps = 9.9999999999999995E-7 : f64} : tensor<?x4xf32>
       hrm.yield %6 : tensor<?x4xf32>
     }
-    %2 = hrm.step "H" 1 {callee = "", cycle = 1 : i64, iter = -1 : i64, state = "z"} : tensor<?x4xf32> {
+    %2 = hrm.step "H" 1 {callee = "", iters = array<i64: 1>, state = "z"} : tensor<?x4xf32> {
       %4 = hrm.linear %1, %arg3 : (tensor<?x4xf32>, tensor<4x4xf32>) -> tensor<?x4xf32>
       %5 = hrm.add %4, %0 : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
       %6 = hrm.rms_norm %5 {eps = 9.9999999999999995E-7 : f64} : tensor<?x4xf32>
@@ -38,13 +38,13 @@ module @R {
   }
   func.func @loss(%arg0: tensor<?xi32> {hrm.name = "tokens"}, %arg1: tensor<?xi32> {hrm.name = "labels"}, %arg2: !hrm.packed_seq {hrm.name = "seq"}, %arg3: tensor<16x4xf32> {hrm.name = "table"}, %arg4: tensor<4x4xf32> {hrm.name = "w"}) -> (tensor<f32>, tensor<f32>, tensor<f32>) {
     %0 = hrm.embedding %arg3[%arg0] : (tensor<16x4xf32>, tensor<?xi32>) -> tensor<?x4xf32>
-    %1 = hrm.step "H" 0 {callee = "", cycle = 0 : i64, iter = -1 : i64, state = "z"} : tensor<?x4xf32> {
+    %1 = hrm.step "H" 0 {callee = "", iters = array<i64: 0>, state = "z"} : tensor<?x4xf32> {
       %9 = hrm.linear %0, %arg4 : (tensor<?x4xf32>, tensor<4x4xf32>) -> tensor<?x4xf32>
       %10 = hrm.add %9, %0 : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
       %11 = hrm.rms_norm %10 {eps = 9.9999999999999995E-7 : f64} : tensor<?x4xf32>
       hrm.yield %11 : tensor<?x4xf32>
     }
-    %2 = hrm.step "H" 1 {callee = "", cycle = 1 : i64, iter = -1 : i64, state = "z"} : tensor<?x4xf32> {
+    %2 = hrm.step "H" 1 {callee = "", iters = array<i64: 1>, state = "z"} : tensor<?x4xf32> {
       %9 = hrm.linear %1, %arg4 : (tensor<?x4xf32>, tensor<4x4xf32>) -> tensor<?x4xf32>
       %10 = hrm.add %9, %0 : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
       %11 = hrm.rms_norm %10 {eps = 9.9999999999999995E-7 : f64} : tensor<?x4xf32>
