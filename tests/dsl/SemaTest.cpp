@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "dsl/report/ModelReport.h"
 #include "dsl/sema/Sema.h"
@@ -234,6 +237,197 @@ TEST(LanguageReference, WorkedExampleChecksClean) {
   ASSERT_TRUE(r->ok() && r->graph) << r->diags.renderToString();
   EXPECT_EQ(r->graph->steps.size(), 8u);
   EXPECT_EQ(r->graph->weights.back().name, "zL_init");
+}
+
+// Every other `hrm` example that declares a model checks clean too.
+TEST(LanguageReference, EveryModelExampleChecksClean) {
+  std::ifstream in(HRMC_DSL_README);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  int models = 0;
+  for (size_t at = doc.find("```hrm\n"); at != std::string::npos; at = doc.find("```hrm\n", at + 1)) {
+    const size_t begin = at + 7;
+    const std::string example = doc.substr(begin, doc.find("```", begin) - begin);
+    if (example.find("\nmodel ") == std::string::npos) continue;
+    auto r = run(example);
+    EXPECT_TRUE(r->ok() && r->graph) << example << r->diags.renderToString();
+    ++models;
+  }
+  EXPECT_GE(models, 2);
+}
+
+const char* kThreeLevels = R"(
+config { vocab: int = 16; }
+model M {
+  param table: [vocab, 4] = zeros();
+  param head: [vocab, 4] = zeros();
+  credit(min = 3, max = 6, warmup = 0.2);
+  fn forward(tokens: [T] i32) -> [T, vocab] {
+    x = embedding(table, tokens);
+    state g = x;
+    state h = x;
+    state l = x;
+    level G(2) {
+      level H(2) {
+        level L(2) { l = rms_norm(l + h); }
+        h = rms_norm(h + l + g);
+      }
+      g = rms_norm(g + h);
+    }
+    return linear(g, head);
+  }
+}
+)";
+
+std::string labels(const ModelGraph& g, const std::vector<bool>& which) {
+  std::string s;
+  for (size_t i = 0; i < g.steps.size(); ++i)
+    if (which[i]) s += g.steps[i].level + std::to_string(g.steps[i].levelIndex) + " ";
+  return s;
+}
+
+TEST(Elaboration, NamedLevelsNestToAnyDepth) {
+  auto r = run(kThreeLevels);
+  ASSERT_TRUE(r->ok()) << r->diags.renderToString();
+  const ModelGraph& g = *r->graph;
+  EXPECT_EQ(g.levels, (std::vector<std::string>{"G", "H", "L"}));
+  EXPECT_EQ(g.splitOrder(), g.levels);  // outermost level first by default
+  ASSERT_EQ(g.steps.size(), 14u);
+  EXPECT_EQ(labels(g, std::vector<bool>(14, true)), "L0 L1 H0 L2 L3 H1 G0 L4 L5 H2 L6 L7 H3 G1 ");
+  const Step& last = g.steps[12];  // H3: G cycle 1, H cycle 1
+  ASSERT_EQ(last.loops.size(), 2u);
+  EXPECT_EQ(last.loops[0].level, "G");
+  EXPECT_EQ(last.loops[0].iter, 1);
+  EXPECT_EQ(last.loops[1].level, "H");
+  EXPECT_EQ(last.loops[1].iter, 1);
+  // Each level takes its last steps, leaving one for every later level (dsl/sema/CreditSplit.h).
+  EXPECT_EQ(labels(g, g.stepsWithGrad(3)), "L7 H3 G1 ");
+  EXPECT_EQ(labels(g, g.stepsWithGrad(4)), "G0 L7 H3 G1 ");
+  EXPECT_EQ(labels(g, g.stepsWithGrad(6)), "H1 G0 H2 L7 H3 G1 ");
+}
+
+TEST(Elaboration, DeclaredSplitOrderChoosesWhichLevelTakesItsShareFirst) {
+  std::string text = kThreeLevels;
+  text.replace(text.find("warmup = 0.2)"), 13, "warmup = 0.2, split = [L, H, G])");
+  auto r = run(text);
+  ASSERT_TRUE(r->ok()) << r->diags.renderToString();
+  const ModelGraph& g = *r->graph;
+  EXPECT_EQ(g.splitOrder(), (std::vector<std::string>{"L", "H", "G"}));
+  EXPECT_EQ(labels(g, g.stepsWithGrad(3)), "L7 H3 G1 ");
+  EXPECT_EQ(labels(g, g.stepsWithGrad(6)), "L4 L5 L6 L7 H3 G1 ");
+}
+
+TEST(Elaboration, TheTwoLevelSpellingKeepsTheHFirstWindows) {
+  // slow/fast are levels H and L, so today's windows come out of the general rule unchanged.
+  auto r = run(kRecurrent);
+  ASSERT_TRUE(r->ok());
+  const ModelGraph& g = *r->graph;
+  EXPECT_EQ(labels(g, g.stepsWithGrad(1)), "L5 ");  // one step: the reserved L step
+  EXPECT_EQ(labels(g, g.stepsWithGrad(3)), "H0 L5 H1 ");
+  EXPECT_EQ(labels(g, g.stepsWithGrad(8)), "L0 L1 L2 H0 L3 L4 L5 H1 ");
+}
+
+TEST(Elaboration, CastConvertsBetweenFloatTypes) {
+  auto r = run(R"(
+config { vocab: int = 16; }
+model M {
+  param table: [vocab, 4] = zeros();
+  fn forward(tokens: [T] i32) -> [T, 4] {
+    x = embedding(table, tokens);
+    b = cast(x, bf16);
+    return cast(cast(b, bf16), f32);
+  }
+}
+)");
+  ASSERT_TRUE(r->ok()) << r->diags.renderToString();
+  const ModelGraph& g = *r->graph;
+  std::vector<DType> converts;
+  for (const Node& n : g.nodes)
+    if (n.op == OpKind::Convert) converts.push_back(n.type.dtype);
+  // cast to the type a value already has adds nothing.
+  EXPECT_EQ(converts, (std::vector<DType>{DType::BF16, DType::F32}));
+  EXPECT_EQ(g.nodes[g.output].type.dtype, DType::F32);
+}
+
+// Shared configuration: an imported file's entries and presets, overridden and extended by the model.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    path = std::filesystem::temp_directory_path() / ("hrmc-sema-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return (path / name).string();
+  }
+};
+
+TEST(Config, ImportedEntriesAndPresetsAreOverriddenAndExtended) {
+  TempDir dir;
+  dir.write("shared.hrm", R"(
+import "nn.hrm";  // its entries are evaluated with its own names: Norm comes from nn.hrm
+config {
+  hidden: int = 64 "width";
+  layers: int = 4;
+  inter: int = hidden * 2;
+  norm: Norm = pre;
+}
+preset wide { hidden = 128; layers = 8; }
+preset deep { layers = 16; }
+)");
+  const std::string model = dir.write("m.hrm", R"(
+import "nn.hrm";
+import "shared.hrm";
+config {
+  hidden: int = 32;
+  cycles: int = layers / 2;
+}
+preset wide { layers = 2; }
+preset own { cycles = 7; }
+model M {
+  param table: [16, hidden] = zeros();
+  fn forward(tokens: [T] i32) -> [T, hidden] { return embedding(table, tokens); }
+}
+)");
+  FrontendOptions o;
+  o.stdlibDirs = {HRMC_STDLIB_DIR};
+  auto r = runFrontend(model, o);
+  ASSERT_TRUE(r->ok()) << r->diags.renderToString();
+  std::vector<std::string> order;
+  for (const ConfigValue& c : r->config) order.push_back(c.name);
+  EXPECT_EQ(order, (std::vector<std::string>{"hidden", "layers", "inter", "norm", "cycles"}));
+  EXPECT_EQ(cfg(*r, "hidden").text, "32");  // the model's default, at the imported entry's place
+  EXPECT_EQ(cfg(*r, "inter").text, "64");   // so entries derived from it follow
+  EXPECT_EQ(cfg(*r, "cycles").text, "2");
+  o.preset = "wide";  // extended: the imported hidden, the model's layers
+  r = runFrontend(model, o);
+  ASSERT_TRUE(r->ok()) << r->diags.renderToString();
+  EXPECT_EQ(cfg(*r, "hidden").text, "128");
+  EXPECT_EQ(cfg(*r, "layers").text, "2");
+  EXPECT_EQ(cfg(*r, "cycles").text, "1");
+  o.preset = "deep";  // imported only
+  r = runFrontend(model, o);
+  ASSERT_TRUE(r->ok());
+  EXPECT_EQ(cfg(*r, "cycles").text, "8");
+  EXPECT_EQ(cfg(*r, "layers").source, "preset deep");
+}
+
+TEST(Config, ConflictingImportedEntriesAndTypeChangesAreErrors) {
+  TempDir dir;
+  dir.write("a.hrm", "config { hidden: int = 64; }\npreset p { hidden = 1; }\n");
+  dir.write("b.hrm", "config { hidden: int = 32; }\npreset p { hidden = 2; }\n");
+  const std::string both = dir.write("both.hrm", "import \"a.hrm\";\nimport \"b.hrm\";\nmodel M { fn forward(t: [T] i32) -> [T] { return t; } }\n");
+  FrontendOptions o;
+  auto r = runFrontend(both, o);
+  const std::string d = r->diags.renderToString();
+  EXPECT_NE(d.find("config key 'hidden' is declared in both"), std::string::npos) << d;
+  EXPECT_NE(d.find("preset 'p' is declared in both"), std::string::npos) << d;
+  const std::string retyped = dir.write("retyped.hrm", "import \"a.hrm\";\nconfig { hidden: float = 2.0; }\nmodel M { fn forward(t: [T] i32) -> [T] { return t; } }\n");
+  r = runFrontend(retyped, o);
+  EXPECT_NE(r->diags.renderToString().find("config key 'hidden' is float here but int in"), std::string::npos)
+      << r->diags.renderToString();
 }
 
 }  // namespace

@@ -374,6 +374,13 @@ TEST(CpuModelRegression, Bf16ProductOperandsMatchTheReferenceExecutor) {
                               std::ldexp(1.0, -7));
 }
 
+// Explicit casts in an fp32 model (a bf16 state kept by cast, a round trip through bf16) and a
+// declared L-first split: the CPU backend rounds where the reference executor does. Tolerance as for
+// the bf16 products above: a sum in another order can round to the neighbouring bf16 value.
+TEST(CpuModelRegression, CastsMatchTheReferenceExecutor) {
+  expectModelMatchesReference(std::string(HRMC_TEST_MODELS_DIR) + "/casts.hrm", "tiny", 100, 0.05f, std::ldexp(1.0, -7));
+}
+
 // Every model in models/ at its tiny preset (and HRM-Text at small) on 300 slots.
 class CpuModel : public ::testing::TestWithParam<const char*> {};
 
