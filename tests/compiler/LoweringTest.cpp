@@ -33,6 +33,30 @@ TEST(Lowering, EveryModelAtEveryPresetVerifies) {
     }
 }
 
+// Every model builds a verified train step at every credit window of its declared range (the
+// three-level model at K = 3..6 included), and one past the range is refused with a clear reason.
+TEST(Lowering, EveryModelBuildsATrainStepAtEveryCreditWindow) {
+  for (const char* model : hrmc::test::kModelNames) {
+    dsl::FrontendOptions o;
+    o.preset = "tiny";
+    o.stdlibDirs = {HRMC_STDLIB_DIR};
+    auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
+    ASSERT_TRUE(fe->ok() && fe->graph) << model;
+    std::string error;
+    auto m = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
+    ASSERT_TRUE(m && m->runCleanupPipeline(error)) << error;
+    const auto credit = m->credit();
+    if (credit.recurrentSteps == 0) continue;
+    const int lo = credit.maxSteps > 0 ? credit.minSteps : credit.recurrentSteps;
+    const int hi = credit.maxSteps > 0 ? credit.maxSteps : credit.recurrentSteps;
+    for (int K = lo; K <= hi; ++K) EXPECT_FALSE(m->trainStep(K, error).empty()) << model << " K=" << K << ": " << error;
+    error.clear();
+    EXPECT_TRUE(m->trainStep(credit.recurrentSteps + 1, error).empty()) << model;
+    EXPECT_NE(error.find("does not fit a recurrence of " + std::to_string(credit.recurrentSteps) + " steps"), std::string::npos)
+        << model << ": " << error;
+  }
+}
+
 TEST(Lowering, LocationsPointIntoTheHrmSources) {
   dsl::FrontendOptions o;
   o.preset = "tiny";
