@@ -12,6 +12,20 @@ using namespace hrmc;
 
 namespace {
 
+// A model of models/ at its tiny preset, lowered and cleaned up (null after a failed expectation).
+std::unique_ptr<compiler::HrmModule> tinyModule(const std::string& model, std::unique_ptr<dsl::FrontendResult>& fe) {
+  dsl::FrontendOptions o;
+  o.preset = "tiny";
+  o.stdlibDirs = {HRMC_STDLIB_DIR};
+  fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
+  EXPECT_TRUE(fe->ok() && fe->graph) << model << fe->diags.renderToString();
+  if (!fe->ok() || !fe->graph) return nullptr;
+  std::string error;
+  auto m = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
+  EXPECT_TRUE(m && m->runCleanupPipeline(error)) << model << ": " << error;
+  return m;
+}
+
 TEST(Lowering, EveryModelAtEveryPresetVerifies) {
   for (const char* model : hrmc::test::kModelNames)
     for (const char* preset : {"tiny", "B", "L", "XL", "XXL"}) {
@@ -37,14 +51,10 @@ TEST(Lowering, EveryModelAtEveryPresetVerifies) {
 // three-level model at K = 3..6 included), and one past the range is refused with a clear reason.
 TEST(Lowering, EveryModelBuildsATrainStepAtEveryCreditWindow) {
   for (const char* model : hrmc::test::kModelNames) {
-    dsl::FrontendOptions o;
-    o.preset = "tiny";
-    o.stdlibDirs = {HRMC_STDLIB_DIR};
-    auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
-    ASSERT_TRUE(fe->ok() && fe->graph) << model;
+    std::unique_ptr<dsl::FrontendResult> fe;
+    auto m = tinyModule(model, fe);
+    ASSERT_TRUE(m) << model;
     std::string error;
-    auto m = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
-    ASSERT_TRUE(m && m->runCleanupPipeline(error)) << error;
     const auto credit = m->credit();
     if (credit.recurrentSteps == 0) continue;
     const int lo = credit.maxSteps > 0 ? credit.minSteps : credit.recurrentSteps;
@@ -81,14 +91,10 @@ namespace {
 // is linalg/tensor/arith/math only (the library ops became launches).
 TEST(Lowering, EveryFusedKernelLowersToLinalgForEveryModel) {
   for (const char* model : hrmc::test::kModelNames) {
-    dsl::FrontendOptions o;
-    o.preset = "tiny";
-    o.stdlibDirs = {HRMC_STDLIB_DIR};
-    auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
-    ASSERT_TRUE(fe->ok() && fe->graph) << model;
+    std::unique_ptr<dsl::FrontendResult> fe;
+    auto m = tinyModule(model, fe);
+    ASSERT_TRUE(m) << model;
     std::string error;
-    auto m = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
-    ASSERT_TRUE(m && m->runCleanupPipeline(error)) << error;
     const int K = fe->graph->credit.declared ? fe->graph->credit.maxSteps : 1;
     const std::string step = m->trainStep(K, error);
     ASSERT_FALSE(step.empty()) << model << ": " << error;
