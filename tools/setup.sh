@@ -12,6 +12,7 @@ packages=(
   libdnnl-dev                                            # oneDNN: bf16 matrix products (AVX512-BF16, AMX)
   ocl-icd-opencl-dev                                     # only a recommend, but oneDNN's CMake config requires OpenCL
   clang libclang-rt-dev                                   # libFuzzer for the fuzz target
+  libopenmpi-dev openmpi-bin                             # data-parallel ranks across CPU processes
 )
 
 missing=()

@@ -9,7 +9,7 @@
 
 #include "compiler/kernels/KernelProgram.h"
 #include "runtime/batch/PackedBatch.h"
-#include "runtime/exec/Communicator.h"
+#include "runtime/dist/Communicator.h"
 #include "runtime/exec/Training.h"
 #include "runtime/exec/Types.h"
 

@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "runtime/exec/Communicator.h"
+#include "runtime/dist/Communicator.h"
 #include "runtime/exec/Device.h"
 #include "runtime/exec/ProgramRunner.h"
 #include "runtime/exec/Training.h"

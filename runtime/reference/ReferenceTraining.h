@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "runtime/exec/Communicator.h"
+#include "runtime/dist/Communicator.h"
 #include "runtime/exec/Training.h"
 
 namespace hrmc::runtime {
