@@ -30,4 +30,10 @@ class SingleProcess final : public Communicator {
   void barrier() override {}
 };
 
+// The one-process world, for everything that runs in a single process.
+inline Communicator& singleProcess() {
+  static SingleProcess one;
+  return one;
+}
+
 }  // namespace hrmc::runtime

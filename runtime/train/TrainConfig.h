@@ -30,6 +30,9 @@ struct TrainConfig {
   int64_t epochs = 0;
   int64_t batchTokens = 512;
   int64_t microBatchTokens = 512;
+  // Multipack shards of the global batch (HRM-TEXT.md §3.4), each micro_batch_tokens; 0: one per rank.
+  // The data order depends on it, so one process with data_shards = N reproduces an N-rank run.
+  int64_t dataShards = 0;
   double lr = 2e-3;
   double lrMinRatio = 0.1;
   int64_t lrWarmupSteps = 20;

@@ -101,6 +101,7 @@ const std::map<std::string, Key>& keys() {
       INT_KEY("train.epochs", epochs, 0, 1e6),
       INT_KEY("train.batch_tokens", batchTokens, 16, 1e8),
       INT_KEY("train.micro_batch_tokens", microBatchTokens, 16, 1e8),
+      INT_KEY("train.data_shards", dataShards, 0, 65536),
       FLOAT_KEY("train.lr", lr, 0, 10),
       FLOAT_KEY("train.lr_min_ratio", lrMinRatio, 0, 1),
       INT_KEY("train.lr_warmup_steps", lrWarmupSteps, 0, 1e9),

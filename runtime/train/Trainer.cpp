@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -22,9 +23,9 @@ namespace hrmc::runtime {
 namespace fs = std::filesystem;
 
 Trainer::Trainer(const TrainConfig& config, compiler::HrmModule& module, Backend& backend, const Tokenizer& tok,
-                 TokenizedSamples train, std::vector<TextSample> heldOut, std::ostream& out)
+                 TokenizedSamples train, std::vector<TextSample> heldOut, std::ostream& out, Communicator& world)
     : cfg_(config), module_(module), backend_(backend), tok_(tok), train_(std::move(train)), heldOut_(std::move(heldOut)),
-      out_(out) {
+      out_(out), world_(world) {
   heldOutTokens_ = tokenize(heldOut_, tok_);
   // A model declaring `objective all_tokens` trains on every next token (the P(x) ablation, §7).
   if (!module_.responseOnly()) cfg_.targetOnly = false;
@@ -53,13 +54,25 @@ Trainer::Trainer(const TrainConfig& config, compiler::HrmModule& module, Backend
   bpMax_ = cfg_.bpMaxSteps > 0 ? cfg_.bpMaxSteps : c.maxSteps > 0 ? c.maxSteps : steps;
   bpWarmup_ = cfg_.bpWarmupRatio >= 0 ? cfg_.bpWarmupRatio : c.warmupRatio;
   if (bpMin_ > bpMax_) throw ConfigError("train.bp_min_steps is larger than train.bp_max_steps");
+  // A global batch is windowsPerStep_ multipack windows of shards_ micro-batches (§3.4); each rank runs
+  // the shards congruent to its rank.
+  shards_ = cfg_.dataShards > 0 ? cfg_.dataShards : world_.size();
+  if (shards_ % world_.size() != 0)
+    throw ConfigError("train.data_shards = " + std::to_string(shards_) + " does not divide among " +
+                      std::to_string(world_.size()) + " ranks\nhint: make it a multiple of the number of ranks (or 0: one per rank)");
+  if (cfg_.batchTokens % (shards_ * cfg_.microBatchTokens) != 0)
+    throw ConfigError("train.batch_tokens (" + std::to_string(cfg_.batchTokens) + ") is not a multiple of train.data_shards × "
+                      "train.micro_batch_tokens (" + std::to_string(shards_) + " × " + std::to_string(cfg_.microBatchTokens) +
+                      ")\nhint: each global batch is whole windows of one micro-batch per shard (HRM-TEXT.md §3.4)");
+  windowsPerStep_ = cfg_.batchTokens / (shards_ * cfg_.microBatchTokens);
   // Steps per epoch follow from packing epoch 0 (packing is < 100% efficient, so this is exact only
   // for that epoch, as in the reference's estimate).
   std::vector<int64_t> lengths;
   for (int64_t s : epochOrder(static_cast<int64_t>(train_.size()), cfg_.seed, 0)) lengths.push_back(train_.packedLength(s));
-  batchesPerEpoch_ = static_cast<int64_t>(multipackBatches(lengths, cfg_.microBatchTokens, 1, 0, false).size());
-  const int64_t accum = cfg_.batchTokens / cfg_.microBatchTokens;
-  totalSteps_ = cfg_.steps > 0 ? cfg_.steps : std::max<int64_t>(1, cfg_.epochs * batchesPerEpoch_ / accum);
+  batchesPerEpoch_ = static_cast<int64_t>(multipackBatches(lengths, cfg_.microBatchTokens, static_cast<int>(shards_), 0, false).size());
+  if (batchesPerEpoch_ == 0)
+    throw DataError("the training data fills no multipack window of " + std::to_string(shards_) + " shards (fewer samples than shards)");
+  totalSteps_ = cfg_.steps > 0 ? cfg_.steps : std::max<int64_t>(1, cfg_.epochs * batchesPerEpoch_ / windowsPerStep_);
 }
 
 void Trainer::initialize() {
@@ -94,7 +107,7 @@ void Trainer::bind() {
                                                       : freshOptimizerState(config, {{w.name, state_.params.at(w.name)}}).at(w.name);
   }
   state_.optimizer = std::move(trained);
-  training_ = backend_.bindTraining(state_.params, state_.optimizer, config, communicator_);
+  training_ = backend_.bindTraining(state_.params, state_.optimizer, config, world_);
 }
 
 void Trainer::readBack() {
@@ -114,21 +127,36 @@ void Trainer::restore(TrainingState s) {
   bind();
 }
 
-std::vector<int64_t> Trainer::nextMicroBatch() {
+std::vector<std::vector<int64_t>> Trainer::nextWindow() {
   for (;;) {
     if (cachedEpoch_ != state_.epoch) {
       const std::vector<int64_t> order = epochOrder(static_cast<int64_t>(train_.size()), cfg_.seed, state_.epoch);
       std::vector<int64_t> lengths;
       for (int64_t s : order) lengths.push_back(train_.packedLength(s));
-      epochBatches_ = multipackBatches(lengths, cfg_.microBatchTokens, 1, 0, false);
-      for (auto& b : epochBatches_)
-        for (int64_t& i : b) i = order[i];
+      epochWindows_.clear();
+      // Every shard of a window gets at least one sample, and every shard sees the same windows.
+      for (int64_t shard = world_.rank(); shard < shards_; shard += world_.size()) {
+        auto batches = multipackBatches(lengths, cfg_.microBatchTokens, static_cast<int>(shards_), static_cast<int>(shard), false);
+        epochWindows_.resize(batches.size());
+        for (size_t w = 0; w < batches.size(); ++w) {
+          for (int64_t& i : batches[w]) i = order[i];
+          epochWindows_[w].push_back(std::move(batches[w]));
+        }
+      }
       cachedEpoch_ = state_.epoch;
     }
-    if (state_.microBatch < static_cast<int64_t>(epochBatches_.size())) return epochBatches_[state_.microBatch++];
+    // state_.microBatch: the window within the epoch (one micro-batch per window with one shard).
+    if (state_.microBatch < static_cast<int64_t>(epochWindows_.size())) return epochWindows_[state_.microBatch++];
     ++state_.epoch;
     state_.microBatch = 0;
   }
+}
+
+void Trainer::sumOverRanks(std::vector<double>& values) {
+  if (world_.size() == 1) return;  // one process keeps its doubles as they are
+  std::vector<float> f(values.begin(), values.end());
+  world_.allReduceSum(f.data(), static_cast<int64_t>(f.size()));
+  values.assign(f.begin(), f.end());
 }
 
 std::string Trainer::trainStepFor(int K) {
@@ -177,6 +205,7 @@ EvalResult Trainer::evaluate(const WeightMap& weights, bool withGeneration) {
 
 void Trainer::checkpoint(const std::string& sources) {
   readBack();
+  if (world_.rank() != 0) return;  // every rank holds the same state: rank 0 writes it
   state_.configToml = toToml(cfg_);
   state_.sources = sources;
   char name[64];
@@ -219,20 +248,27 @@ void truncateMetrics(const fs::path& path, int64_t step) {
 }  // namespace
 
 bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int64_t pauseAt) {
-  fs::create_directories(cfg_.output);
+  const bool writer = world_.rank() == 0;  // metrics, the plot, progress and checkpoints
   const fs::path metricsPath = fs::path(cfg_.output) / "metrics.jsonl";
   const fs::path plotPath = fs::path(cfg_.output) / "loss.svg";
-  truncateMetrics(metricsPath, state_.step);
-  std::ofstream metrics(metricsPath, std::ios::app);
-  const bool tty = isatty(STDERR_FILENO);
-  const int64_t accum = cfg_.batchTokens / cfg_.microBatchTokens;
+  std::ofstream metrics;
+  if (writer) {
+    fs::create_directories(cfg_.output);
+    truncateMetrics(metricsPath, state_.step);
+    metrics.open(metricsPath, std::ios::app);
+  }
+  const bool tty = writer && isatty(STDERR_FILENO);
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const int64_t firstStep = state_.step;
   double tokens = 0;
   while (state_.step < totalSteps_) {
-    if (stop.load() || (pauseAt > 0 && state_.step >= pauseAt)) {
+    // Ctrl-C reaches the ranks at different moments: they stop together, at the same step.
+    float stopping = stop.load() ? 1.0f : 0.0f;
+    world_.allReduceSum(&stopping, 1);
+    if (stopping > 0 || (pauseAt > 0 && state_.step >= pauseAt)) {
       checkpoint(sources);
+      if (!writer) return false;
       metrics.close();
       writeLossPlot(metricsPath.string(), plotPath.string());
       if (tty) std::fputc('\n', stderr);
@@ -244,26 +280,32 @@ bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int
     const double lr = learningRateAt(step, totalSteps_, cfg_.lr, cfg_.lrMinRatio, cfg_.lrWarmupSteps);
     const std::string fn = trainStepFor(K);
     const std::vector<std::string> names = module_.gradientNames(fn);
-    // Micro-batches: gradients of each micro-batch's mean loss, weighted by its share of valid labels,
-    // sum to the gradient of the step's token-mean loss (§3.7).
+    // Micro-batches: gradients of each micro-batch's mean loss, weighted by its share of the global
+    // batch's valid labels, sum (over micro-batches here and over ranks in the optimizer step) to the
+    // gradient of the global batch's token-mean loss (§3.7, §4.3).
     std::vector<PackedBatch> micro;
     std::vector<double> valid;
-    double totalValid = 0;
-    for (int64_t a = 0; a < accum; ++a) {
-      micro.push_back(buildBatch(train_, nextMicroBatch(), cfg_.microBatchTokens, cfg_.targetOnly));
-      valid.push_back(static_cast<double>(
-          std::count_if(micro.back().labels.begin(), micro.back().labels.end(), [](int32_t l) { return l != -100; })));
-      totalValid += valid.back();
-    }
-    double loss = 0, acc = 0, exact = 0;
+    for (int64_t w = 0; w < windowsPerStep_; ++w)
+      for (const std::vector<int64_t>& samples : nextWindow()) {
+        micro.push_back(buildBatch(train_, samples, cfg_.microBatchTokens, cfg_.targetOnly));
+        valid.push_back(static_cast<double>(
+            std::count_if(micro.back().labels.begin(), micro.back().labels.end(), [](int32_t l) { return l != -100; })));
+      }
+    std::vector<double> counts = {std::accumulate(valid.begin(), valid.end(), 0.0), static_cast<double>(micro.size())};
+    sumOverRanks(counts);  // exact: integers below 2^24
+    const double totalValid = counts[0], totalMicro = counts[1];
+    std::vector<double> sums(4, 0.0);  // loss, accuracy, exact match, tokens: this rank's shares
     for (size_t a = 0; a < micro.size(); ++a) {
-      const double w = totalValid > 0 ? valid[a] / totalValid : 1.0 / static_cast<double>(micro.size());
+      const double w = totalValid > 0 ? valid[a] / totalValid : 1.0 / totalMicro;
       const StepScalars out = training_->accumulate(fn, names, micro[a], w);
-      loss += w * out.loss;
-      acc += w * out.accuracy;
-      exact += out.exact / static_cast<double>(micro.size());
-      tokens += static_cast<double>(micro[a].inputs.size());
+      sums[0] += w * out.loss;
+      sums[1] += w * out.accuracy;
+      sums[2] += out.exact / totalMicro;
+      sums[3] += static_cast<double>(micro[a].inputs.size());
     }
+    sumOverRanks(sums);
+    const double loss = sums[0], acc = sums[1], exact = sums[2];
+    tokens += sums[3];
     training_->step(lr);
     state_.step = step;
     losses_.push_back(loss);
@@ -282,7 +324,7 @@ bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int
     else if (step % cfg_.logInterval == 0 || step == totalSteps_) out_ << line << "\n" << std::flush;
 
     const bool last = step == totalSteps_;
-    if ((cfg_.evalInterval > 0 && step % cfg_.evalInterval == 0) || last) {
+    if (writer && ((cfg_.evalInterval > 0 && step % cfg_.evalInterval == 0) || last)) {
       readBack();
       const EvalResult e = evaluate(evaluationWeights(state_, cfg_.ema > 0), false);
       metrics << nlohmann::json{{"step", step}, {"eval_loss", e.loss}, {"eval_accuracy", e.accuracy},
@@ -296,6 +338,7 @@ bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int
     metrics.flush();
   }
   if (tty) std::fputc('\n', stderr);
+  if (!writer) return true;
   metrics.close();
   writeLossPlot(metricsPath.string(), plotPath.string());
   return true;

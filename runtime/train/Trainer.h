@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/data/Samples.h"
+#include "runtime/dist/Communicator.h"
 #include "compiler/HrmModule.h"
 #include "runtime/exec/Backend.h"
 #include "runtime/exec/WeightCheck.h"
@@ -27,8 +28,12 @@ struct EvalResult {
 
 class Trainer {
  public:
+  // `world`: the ranks of a data-parallel run (runtime/dist/); each runs its shards of every global
+  // batch, the gradients are summed before the update, and rank 0 alone writes metrics, progress and
+  // checkpoints.
   Trainer(const TrainConfig& config, compiler::HrmModule& module, Backend& backend, const Tokenizer& tok,
-          TokenizedSamples train, std::vector<TextSample> heldOut, std::ostream& out);
+          TokenizedSamples train, std::vector<TextSample> heldOut, std::ostream& out,
+          Communicator& world = singleProcess());
 
   // Fresh weights from the model's initializers (§1.9), seeded by config.seed.
   void initialize();
@@ -46,9 +51,12 @@ class Trainer {
   std::vector<double> losses() const { return losses_; }
 
  private:
-  std::vector<int64_t> nextMicroBatch();
+  // This rank's micro-batches of the next multipack window: one per shard it runs.
+  std::vector<std::vector<int64_t>> nextWindow();
   void checkpoint(const std::string& sources);
   std::string trainStepFor(int K);
+  // Sums per-rank scalars (label counts, metric shares) over the ranks, in fp32 on the wire.
+  void sumOverRanks(std::vector<double>& values);
   // Binds state_ to the backend, with fresh optimizer state for the trainable weights it lacks.
   void bind();
   // Reads the weights and optimizer state back from the backend into state_.
@@ -63,12 +71,14 @@ class Trainer {
   TokenizedSamples heldOutTokens_;
   std::ostream& out_;
   TrainingState state_;
-  SingleProcess communicator_;
+  Communicator& world_;
+  int64_t shards_ = 1;          // multipack shards per window (train.data_shards, or the world size)
+  int64_t windowsPerStep_ = 1;  // windows of shards × micro_batch_tokens that make a global batch
   std::unique_ptr<Training> training_;
   int64_t totalSteps_ = 0;
   int64_t batchesPerEpoch_ = 0;
   int64_t cachedEpoch_ = -1;
-  std::vector<std::vector<int64_t>> epochBatches_;
+  std::vector<std::vector<std::vector<int64_t>>> epochWindows_;  // [window][this rank's shard] → samples
   std::vector<double> losses_;
   int bpMin_ = 1, bpMax_ = 1;
   double bpWarmup_ = 0;

@@ -12,6 +12,7 @@
 #include "runtime/io/ArrayDir.h"
 #include "runtime/train/Generator.h"
 #include "runtime/Backends.h"
+#include "runtime/dist/MpiCommunicator.h"
 #include "runtime/train/Trainer.h"
 #include "tools/hrmc/Commands.h"
 
@@ -208,6 +209,25 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
   precision->description(precision->get_description() + " (overrides train.precision)");
   cmd->add_option("--resume", o->resume, "continue a run exactly from its latest checkpoint (a run folder or a checkpoint)");
   cmd->callback([o, precision, &exitCode] {
+    // Under mpirun (or srun) every process is a rank of one data-parallel run; rank 0 alone prints and
+    // writes, the others run their shards of each batch silently.
+    std::unique_ptr<Communicator> world;
+    try {
+      world = worldCommunicator();
+    } catch (const std::exception& e) {
+      exitCode = reportError(e);
+      return;
+    }
+    std::streambuf* const coutBuffer = std::cout.rdbuf();
+    if (world->rank() != 0) std::cout.rdbuf(nullptr);
+    struct RestoreCout {
+      std::streambuf* buffer;
+      ~RestoreCout() {
+        std::cout.rdbuf(buffer);
+        std::cout.clear();
+      }
+    } restoreCout{coutBuffer};
+    const bool writer = world->rank() == 0;
     TrainConfig cfg;
     TrainingState resumeState;
     std::string trainedIn;  // the precision a resumed run used ("auto" in runs from before it was recorded: fp32)
@@ -246,9 +266,11 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
         TaskSpec spec{cfg.task, cfg.taskMinLen, cfg.taskMaxLen};
         std::vector<TextSample> samples = generateTask(spec, static_cast<size_t>(cfg.trainSamples), cfg.seed + 1);
         heldOut = generateTask(spec, static_cast<size_t>(cfg.evalSamples), cfg.seed + 2, &samples);
-        fs::create_directories(dataDir);
-        writeJsonl((dataDir / "train.jsonl").string(), samples);
-        writeJsonl((dataDir / "eval.jsonl").string(), heldOut);
+        if (writer) {
+          fs::create_directories(dataDir);
+          writeJsonl((dataDir / "train.jsonl").string(), samples);
+          writeJsonl((dataDir / "eval.jsonl").string(), heldOut);
+        }
         train = tokenize(samples, tok, "the built-in task '" + cfg.task + "'");
         std::cout << "data: built-in task '" << cfg.task << "', " << samples.size() << " training and " << heldOut.size()
                   << " held-out samples (written to " << dataDir.string() << ")\n";
@@ -271,7 +293,7 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
       if (!trainedIn.empty() && trainedIn != cfg.precision)
         std::cerr << "hrmc: warning: this run trained in " << trainedIn << " and continues in " << cfg.precision
                   << ": the master weights are fp32, so it continues, but not bit-exactly as it would have\n";
-      Trainer trainer(cfg, *compiled->module, backend, tok, std::move(train), heldOut, std::cout);
+      Trainer trainer(cfg, *compiled->module, backend, tok, std::move(train), heldOut, std::cout, *world);
       if (!o->resume.empty()) {
         trainer.restore(std::move(resumeState));
         std::cout << "resumed at step " << trainer.state().step << " of " << trainer.totalSteps() << "\n";
@@ -280,14 +302,20 @@ void addTrainCommand(CLI::App& app, int& exitCode) {
       }
       std::cout << "model " << compiled->frontend->graph->name << " (" << cfg.model << ", preset " << cfg.preset << "), "
                 << trainer.totalSteps() << " steps of " << cfg.batchTokens << " tokens on the " << backend.name()
-                << " backend in " << cfg.precision << "; output in " << cfg.output << "\n";
-      std::ofstream(fs::path(cfg.output) / "config.toml") << toToml(cfg);
+                << " backend in " << cfg.precision
+                << (world->size() > 1 ? ", " + std::to_string(world->size()) + " ranks (tokens/s counts all of them)" : "")
+                << "; output in " << cfg.output << "\n";
+      if (writer) std::ofstream(fs::path(cfg.output) / "config.toml") << toToml(cfg);
       std::signal(SIGINT, onInterrupt);
       const auto t0 = std::chrono::steady_clock::now();
       const bool finished = trainer.run(gStop, sourcesJson(*compiled->frontend));
       std::signal(SIGINT, SIG_DFL);
       if (!finished) {
         exitCode = 130;
+        return;
+      }
+      if (!writer) {  // the summary is rank 0's
+        exitCode = kOk;
         return;
       }
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
