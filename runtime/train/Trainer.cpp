@@ -247,7 +247,30 @@ void truncateMetrics(const fs::path& path, int64_t step) {
 
 }  // namespace
 
+void Trainer::checkRanksAgree(const std::string& sources) {
+  if (world_.size() == 1) return;
+  // FNV-1a over the model sources and the run configuration: rank 0's is the one to match.
+  uint64_t mine = 1469598103934665603ull;
+  for (const std::string& part : {sources, toToml(cfg_)})
+    for (unsigned char ch : part) mine = (mine ^ ch) * 1099511628211ull;
+  uint64_t rootHash = mine;
+  world_.broadcast(&rootHash, sizeof rootHash, 0);
+  // Every rank learns which ranks differ, so all of them stop with the same message.
+  std::vector<float> differs(static_cast<size_t>(world_.size()), 0.0f);
+  differs[static_cast<size_t>(world_.rank())] = mine != rootHash ? 1.0f : 0.0f;
+  world_.allReduceSum(differs.data(), static_cast<int64_t>(differs.size()));
+  std::string ranks;
+  for (size_t r = 0; r < differs.size(); ++r)
+    if (differs[r] > 0) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+  const bool one = ranks.find(',') == std::string::npos;
+  if (!ranks.empty())
+    throw ConfigError((one ? "rank " : "ranks ") + ranks + (one ? " runs" : " run") +
+                      " another model source or run configuration than rank 0\nhint: start every rank with the same "
+                      "command line, config file and .hrm files");
+}
+
 bool Trainer::run(const std::atomic<bool>& stop, const std::string& sources, int64_t pauseAt) {
+  checkRanksAgree(sources);
   const bool writer = world_.rank() == 0;  // metrics, the plot, progress and checkpoints
   const fs::path metricsPath = fs::path(cfg_.output) / "metrics.jsonl";
   const fs::path plotPath = fs::path(cfg_.output) / "loss.svg";

@@ -55,6 +55,9 @@ class Trainer {
   std::vector<std::vector<int64_t>> nextWindow();
   void checkpoint(const std::string& sources);
   std::string trainStepFor(int K);
+  // Every rank must train the same model with the same configuration: a ConfigError naming the
+  // ranks that differ from rank 0, raised on every rank alike.
+  void checkRanksAgree(const std::string& sources);
   // Sums per-rank scalars (label counts, metric shares) over the ranks, in fp32 on the wire.
   void sumOverRanks(std::vector<double>& values);
   // Binds state_ to the backend, with fresh optimizer state for the trainable weights it lacks.
