@@ -472,7 +472,7 @@ void Elaborator::creditSplitOrder(const ast::Expr& list) {
       return;
     }
     if (std::find(c.split.begin(), c.split.end(), e->text) != c.split.end()) {
-      error(e->loc, "level '" + e->text + "' is listed twice in the credit split");
+      error(e->loc, "level '" + e->text + "' is listed twice in the credit split", "list every level once, in the order they take their share");
       c.split.clear();
       return;
     }
