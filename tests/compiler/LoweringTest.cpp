@@ -7,24 +7,11 @@
 #include "compiler/HrmModule.h"
 #include "dsl/sema/Sema.h"
 #include "tests/ModelNames.h"
+#include "tests/compiler/CompileModel.h"
 
 using namespace hrmc;
 
 namespace {
-
-// A model of models/ at its tiny preset, lowered and cleaned up (null after a failed expectation).
-std::unique_ptr<compiler::HrmModule> tinyModule(const std::string& model, std::unique_ptr<dsl::FrontendResult>& fe) {
-  dsl::FrontendOptions o;
-  o.preset = "tiny";
-  o.stdlibDirs = {HRMC_STDLIB_DIR};
-  fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
-  EXPECT_TRUE(fe->ok() && fe->graph) << model << fe->diags.renderToString();
-  if (!fe->ok() || !fe->graph) return nullptr;
-  std::string error;
-  auto m = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
-  EXPECT_TRUE(m && m->runCleanupPipeline(error)) << model << ": " << error;
-  return m;
-}
 
 TEST(Lowering, EveryModelAtEveryPresetVerifies) {
   for (const char* model : hrmc::test::kModelNames)
@@ -52,7 +39,7 @@ TEST(Lowering, EveryModelAtEveryPresetVerifies) {
 TEST(Lowering, EveryModelBuildsATrainStepAtEveryCreditWindow) {
   for (const char* model : hrmc::test::kModelNames) {
     std::unique_ptr<dsl::FrontendResult> fe;
-    auto m = tinyModule(model, fe);
+    auto m = test::compileModel(model, "tiny", &fe);
     ASSERT_TRUE(m) << model;
     std::string error;
     const auto credit = m->credit();
@@ -92,7 +79,7 @@ namespace {
 TEST(Lowering, EveryFusedKernelLowersToLinalgForEveryModel) {
   for (const char* model : hrmc::test::kModelNames) {
     std::unique_ptr<dsl::FrontendResult> fe;
-    auto m = tinyModule(model, fe);
+    auto m = test::compileModel(model, "tiny", &fe);
     ASSERT_TRUE(m) << model;
     std::string error;
     const int K = fe->graph->credit.declared ? fe->graph->credit.maxSteps : 1;

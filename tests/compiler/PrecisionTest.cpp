@@ -11,6 +11,7 @@
 #include "compiler/precision/Precision.h"
 #include "dsl/sema/Sema.h"
 #include "tests/ModelNames.h"
+#include "tests/compiler/CompileModel.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 
@@ -18,18 +19,7 @@ using namespace hrmc;
 
 namespace {
 
-std::unique_ptr<compiler::HrmModule> compileModel(const std::string& model, const std::string& preset) {
-  dsl::FrontendOptions o;
-  o.preset = preset;
-  o.stdlibDirs = {HRMC_STDLIB_DIR};
-  auto fe = dsl::runFrontend(std::string(HRMC_MODELS_DIR) + "/" + model + ".hrm", o);
-  EXPECT_TRUE(fe->ok() && fe->graph) << model << fe->diags.renderToString();
-  if (!fe->ok() || !fe->graph) return nullptr;
-  std::string error;
-  auto m = compiler::HrmModule::fromGraph(*fe->graph, fe->sources, error);
-  EXPECT_TRUE(m && m->runCleanupPipeline(error)) << model << ": " << error;
-  return m;
-}
+using test::compileModel;
 
 TEST(Bf16Contract, HasARowForEveryHrmOpAndAnOpForEveryRow) {
   auto m = compileModel("hrm_text", "tiny");

@@ -86,10 +86,13 @@ std::unique_ptr<llvm::TargetMachine> hostMachine(std::string& error) {
 // rounding is expanded into integer arithmetic (round to nearest even, NaN kept quiet) first.
 // HRMC_CPU_EMULATE_BF16=1 forces the expansion, so both paths are tested on any CPU.
 bool nativeBf16Conversion() {
-  if (const char* env = std::getenv("HRMC_CPU_EMULATE_BF16"); env && std::string(env) == "1") return false;
-  const llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  auto it = features.find("avx512bf16");
-  return it != features.end() && it->getValue();
+  static const bool native = [] {  // asked once per process: every compile and cache key needs it
+    if (const char* env = std::getenv("HRMC_CPU_EMULATE_BF16"); env && std::string(env) == "1") return false;
+    const llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    auto it = features.find("avx512bf16");
+    return it != features.end() && it->getValue();
+  }();
+  return native;
 }
 
 // Bufferized kernels → the LLVM dialect: math approximations, loops, LLVM, noalias data pointers.
